@@ -1,0 +1,15 @@
+#pragma once
+// Every spice-capture subcommand lives in cli/commands/<name>.cpp and exposes one
+// registration function. main.cpp calls them in the order they appear in --help.
+#include <CLI/CLI.hpp>
+
+namespace sc::cli {
+
+void register_import(CLI::App& app);
+void register_sessions(CLI::App& app);
+void register_channels(CLI::App& app);
+void register_messages(CLI::App& app);
+void register_stats(CLI::App& app);
+void register_serve(CLI::App& app);
+
+}  // namespace sc::cli

@@ -1,0 +1,181 @@
+// The read-only commands over the store: sessions, channels, messages, stats.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
+
+namespace sc::cli {
+
+namespace {
+
+// Filters shared by the query commands; each adds a WHERE clause with bound values.
+struct Filters {
+  std::string db = "spice-capture.db";
+  std::optional<int64_t> capture;
+  std::optional<int64_t> session;   // SPICE session id (main.init.session_id)
+  std::optional<int64_t> channel;   // channels.id
+  std::string type;                 // channel type name
+  std::string direction;
+  std::string name;                 // message name; '*' is a wildcard
+  int64_t limit = 50;
+  int64_t offset = 0;
+  bool json = false;
+
+  void add_common(CLI::App* cmd) {
+    cmd->add_option("--db", db, "Database file")->envname("SPICE_CAPTURE_DB");
+    cmd->add_option("--capture", capture, "Only this capture (captures.id)");
+    cmd->add_option("--session", session, "Only this SPICE session id (as `sessions` lists it)");
+    cmd->add_flag("--json", json, "JSON output for scripts");
+  }
+  void add_channel(CLI::App* cmd) {
+    cmd->add_option("--channel", channel, "Only this channel (channels.id)");
+    cmd->add_option("-t,--type", type, "Only this channel type: main, display, inputs, cursor, playback, ...");
+  }
+
+  // SQL condition over tables aliased c (channels) and s (sessions).
+  std::string where(std::vector<store::Cell>& params, bool with_messages) const {
+    std::string w = " WHERE 1=1";
+    if (capture) { w += " AND c.capture_id = ?"; params.emplace_back(*capture); }
+    if (session) { w += " AND s.session_id = ?"; params.emplace_back(*session); }
+    if (channel) { w += " AND c.id = ?"; params.emplace_back(*channel); }
+    if (!type.empty()) { w += " AND c.type_name = ?"; params.emplace_back(type); }
+    if (with_messages && !direction.empty()) { w += " AND m.direction = ?"; params.emplace_back(direction); }
+    if (with_messages && !name.empty()) {
+      std::string pattern = name;
+      for (auto& ch : pattern) if (ch == '*') ch = '%';
+      w += pattern.find('%') == std::string::npos ? " AND m.name = ?" : " AND m.name LIKE ?";
+      params.emplace_back(pattern);
+    }
+    return w;
+  }
+};
+
+int show(const std::string& sql, const std::vector<store::Cell>& params, const Filters& f,
+         const std::vector<std::string>& json_columns = {}) {
+  auto db = open_for_query(f.db);
+  auto t = db.query(sql, params);
+  if (!t) {
+    std::cerr << "spice-capture: query failed: " << t.error().message << '\n';
+    return kExitDatabase;
+  }
+  if (f.json) std::cout << table_to_json(*t, json_columns).dump(2) << '\n';
+  else print_table(std::cout, *t);
+  return kExitOk;
+}
+
+constexpr const char* kFromChannels = " FROM channels c LEFT JOIN sessions s ON s.id = c.session";
+
+int run_sessions(const Filters& f) {
+  std::vector<store::Cell> p;
+  const std::string sql =
+      "SELECT s.session_id, c.capture_id AS capture, s.server, count(c.id) AS channels, "
+      "group_concat(DISTINCT c.type_name) AS types, sum(c.c2s_messages + c.s2c_messages) AS messages, "
+      "sum(c.c2s_bytes + c.s2c_bytes) AS bytes, printf('%.3f', (s.last_ts_ns - s.first_ts_ns) / 1e9) AS seconds" +
+      std::string(kFromChannels) + f.where(p, false) + " AND s.id IS NOT NULL GROUP BY s.id ORDER BY s.first_ts_ns";
+  return show(sql, p, f);
+}
+
+int run_channels(const Filters& f) {
+  std::vector<store::Cell> p;
+  std::string cols =
+      "c.id, s.session_id AS session, c.type_name AS type, c.channel_id AS id_in_type, c.client, c.server, "
+      "c.header, c.tls, c.c2s_messages, c.s2c_messages, c.c2s_bytes, c.s2c_bytes, c.link_error";
+  if (f.json) {
+    cols += ", c.connection_id, c.midstream, c.auth, c.client_common_caps, c.client_channel_caps, "
+            "c.server_common_caps, c.server_channel_caps, c.first_ts_ns, c.last_ts_ns, c.capture_id";
+  }
+  const std::string sql = "SELECT " + cols + kFromChannels + f.where(p, false) + " ORDER BY c.id";
+  return show(sql, p, f,
+              {"client_common_caps", "client_channel_caps", "server_common_caps", "server_channel_caps"});
+}
+
+int run_messages(const Filters& f) {
+  std::vector<store::Cell> p;
+  std::string sql =
+      "SELECT m.id, m.channel, m.ts_ns, m.direction, m.serial, m.type, m.name, m.size, m.fields"
+      " FROM messages m JOIN channels c ON c.id = m.channel LEFT JOIN sessions s ON s.id = c.session" +
+      f.where(p, true) + " ORDER BY m.id LIMIT ? OFFSET ?";
+  p.emplace_back(f.limit);
+  p.emplace_back(f.offset);
+  return show(sql, p, f, {"fields"});
+}
+
+int run_stats(const Filters& f) {
+  auto db = open_for_query(f.db);
+  std::vector<store::Cell> p1, p2;
+  const std::string join = " FROM messages m JOIN channels c ON c.id = m.channel LEFT JOIN sessions s ON s.id = c.session";
+  auto by_channel = db.query("SELECT coalesce(c.type_name, '?') AS channel, m.direction, count(*) AS messages, "
+                             "sum(m.wire_size) AS bytes" + join + f.where(p1, true) +
+                                 " GROUP BY 1, 2 ORDER BY bytes DESC",
+                             p1);
+  auto by_name = db.query("SELECT m.name, m.direction, count(*) AS messages, sum(m.wire_size) AS bytes, "
+                          "max(m.wire_size) AS largest" + join + f.where(p2, true) + " GROUP BY 1, 2 ORDER BY bytes DESC",
+                          p2);
+  if (!by_channel || !by_name) {
+    std::cerr << "spice-capture stats: query failed: "
+              << (!by_channel ? by_channel.error().message : by_name.error().message) << '\n';
+    return kExitDatabase;
+  }
+  if (f.json) {
+    nlohmann::ordered_json out = {{"by_channel", table_to_json(*by_channel)}, {"by_message", table_to_json(*by_name)}};
+    std::cout << out.dump(2) << '\n';
+  } else {
+    std::cout << "Per channel and direction:\n";
+    print_table(std::cout, *by_channel);
+    std::cout << "\nPer message:\n";
+    print_table(std::cout, *by_name);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_sessions(CLI::App& app) {
+  auto f = std::make_shared<Filters>();
+  auto* cmd = app.add_subcommand("sessions", "List SPICE sessions (channels grouped by session id)");
+  cmd->footer("Example:\n  spice-capture sessions --db session.db --json");
+  f->add_common(cmd);
+  cmd->callback([f] { throw CLI::RuntimeError(run_sessions(*f)); });
+}
+
+void register_channels(CLI::App& app) {
+  auto f = std::make_shared<Filters>();
+  auto* cmd = app.add_subcommand("channels", "List channel connections with capabilities and traffic");
+  cmd->footer("Examples:\n  spice-capture channels --db s.db\n  spice-capture channels --type display --json");
+  f->add_common(cmd);
+  f->add_channel(cmd);
+  cmd->callback([f] { throw CLI::RuntimeError(run_channels(*f)); });
+}
+
+void register_messages(CLI::App& app) {
+  auto f = std::make_shared<Filters>();
+  auto* cmd = app.add_subcommand("messages", "List decoded messages");
+  cmd->footer(
+      "Names are <channel>.<message> (main.init, display.draw_copy, link.mess);\n"
+      "'*' matches anything. Fields are the decoded message as JSON.\n\n"
+      "Examples:\n"
+      "  spice-capture messages --name 'inputs.*' --direction c2s\n"
+      "  spice-capture messages --type display --name 'display.draw_*' --limit 10 --json\n"
+      "  spice-capture messages --session 1234 --name main.init --json | jq '.[0].fields'");
+  f->add_common(cmd);
+  f->add_channel(cmd);
+  cmd->add_option("-d,--direction", f->direction, "c2s (client to server) or s2c")->check(CLI::IsMember({"c2s", "s2c"}));
+  cmd->add_option("-n,--name", f->name, "Message name, e.g. main.init or 'display.draw_*'");
+  cmd->add_option("-l,--limit", f->limit, "At most this many messages (default 50)");
+  cmd->add_option("--offset", f->offset, "Skip this many messages first");
+  cmd->callback([f] { throw CLI::RuntimeError(run_messages(*f)); });
+}
+
+void register_stats(CLI::App& app) {
+  auto f = std::make_shared<Filters>();
+  auto* cmd = app.add_subcommand("stats", "Messages and bytes per channel and per message name");
+  cmd->footer("Examples:\n  spice-capture stats --db s.db\n  spice-capture stats --type display --json");
+  f->add_common(cmd);
+  f->add_channel(cmd);
+  cmd->add_option("-d,--direction", f->direction, "c2s or s2c")->check(CLI::IsMember({"c2s", "s2c"}));
+  cmd->callback([f] { throw CLI::RuntimeError(run_stats(*f)); });
+}
+
+}  // namespace sc::cli

@@ -1,0 +1,134 @@
+#include "store/database.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "store/schema.hpp"
+
+namespace sc::store {
+
+Statement::Statement(sqlite3* db, std::string_view sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr) !=
+      SQLITE_OK) {
+    throw std::runtime_error(std::string("bad SQL (") + sqlite3_errmsg(db) + "): " + std::string(sql));
+  }
+  stmt_.reset(s);
+}
+
+Statement& Statement::bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_.get(), i, v);
+  return *this;
+}
+Statement& Statement::bind(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::bind_blob(int i, std::span<const uint8_t> v) {
+  // SQLITE_STATIC: callers keep the bytes alive until step() returns.
+  sqlite3_bind_blob64(stmt_.get(), i, v.data(), v.size(), SQLITE_STATIC);
+  return *this;
+}
+Statement& Statement::bind_null(int i) {
+  sqlite3_bind_null(stmt_.get(), i);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  const int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return make_error(sqlite3_errmsg(sqlite3_db_handle(stmt_.get())));
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+}
+
+Result<Database> Database::open(const std::string& path, Mode mode) {
+  if (mode == Mode::ReadOnly && !std::filesystem::exists(path)) {
+    return make_error(path + ": no such database (run `spice-capture import` first)");
+  }
+  sqlite3* raw = nullptr;
+  const int flags = mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Database db;
+  db.db_.reset(raw);
+  db.path_ = path;
+  if (rc != SQLITE_OK) return make_error(path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  sqlite3_busy_timeout(raw, 5000);
+  // A file that is not SQLite fails on the first read, not at open.
+  auto version = db.query("PRAGMA user_version");
+  if (!version) return make_error(path + ": not a spice-capture database (" + version.error().message + ")");
+  const int64_t v = std::get<int64_t>(version->rows.at(0).at(0));
+  if (mode == Mode::ReadWrite) {
+    if (auto r = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r) {
+      return make_error(path + ": cannot write database: " + r.error().message);
+    }
+    if (v == 0) {
+      auto tables = db.query("SELECT count(*) FROM sqlite_master");
+      if (tables && std::get<int64_t>(tables->rows[0][0]) > 0) {
+        return make_error(path + ": an SQLite database that spice-capture did not create; refusing to modify it");
+      }
+      if (auto r = db.exec(schema_sql()); !r) return make_error(path + ": cannot create schema: " + r.error().message);
+    } else if (v != kSchemaVersion) {
+      return make_error(path + ": schema version " + std::to_string(v) + ", this build reads version " +
+                        std::to_string(kSchemaVersion));
+    }
+  } else if (v != kSchemaVersion) {
+    return make_error(path + ": not a spice-capture database (schema version " + std::to_string(v) + ")");
+  }
+  return db;
+}
+
+Result<void> Database::exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string s(sql);
+  if (sqlite3_exec(db_.get(), s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return make_error(msg);
+  }
+  return {};
+}
+
+std::string Database::last_error() const { return sqlite3_errmsg(db_.get()); }
+
+Result<Table> Database::query(std::string_view sql, const std::vector<Cell>& params) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
+    return make_error(sqlite3_errmsg(db_.get()));
+  }
+  std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, &sqlite3_finalize);
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int idx = static_cast<int>(i + 1);
+    if (auto* iv = std::get_if<int64_t>(&params[i])) sqlite3_bind_int64(raw, idx, *iv);
+    else if (auto* dv = std::get_if<double>(&params[i])) sqlite3_bind_double(raw, idx, *dv);
+    else if (auto* sv = std::get_if<std::string>(&params[i])) sqlite3_bind_text(raw, idx, sv->c_str(), -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(raw, idx);
+  }
+  Table t;
+  const int ncol = sqlite3_column_count(raw);
+  for (int c = 0; c < ncol; ++c) t.columns.emplace_back(sqlite3_column_name(raw, c));
+  for (;;) {
+    const int rc = sqlite3_step(raw);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return make_error(sqlite3_errmsg(db_.get()));
+    auto& row = t.rows.emplace_back();
+    for (int c = 0; c < ncol; ++c) {
+      switch (sqlite3_column_type(raw, c)) {
+        case SQLITE_INTEGER: row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(raw, c))); break;
+        case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(raw, c)); break;
+        case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+        case SQLITE_BLOB:
+          row.emplace_back("<" + std::to_string(sqlite3_column_bytes(raw, c)) + " bytes>");
+          break;
+        default: row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(raw, c))));
+      }
+    }
+  }
+  return t;
+}
+
+}  // namespace sc::store

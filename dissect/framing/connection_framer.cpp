@@ -385,6 +385,7 @@ struct ConnectionFramer::Impl {
     size_t best_score = 0;
     uint8_t best_type = 0;
     HeaderKind best_kind = HeaderKind::Unknown;
+    std::string ties;  // other channel types that explain the bytes as well
     for (HeaderKind kind : {HeaderKind::Mini, HeaderKind::Full}) {
       for (const auto& ch : reg.channels()) {
         state.header = kind;
@@ -394,6 +395,9 @@ struct ConnectionFramer::Impl {
           best_score = score;
           best_type = ch.type;
           best_kind = kind;
+          ties.clear();
+        } else if (score == best_score && score > 0 && kind == best_kind) {
+          ties += (ties.empty() ? "" : ", ") + ch.name;
         }
       }
     }
@@ -410,9 +414,10 @@ struct ConnectionFramer::Impl {
     state.header = best_kind;
     state.channel_type = best_type;
     problem(sides[1], Severity::Info, "midstream",
-            "capture starts mid-session: inferred a " + reg.channel_name(best_type) + " channel with " +
+            "capture starts mid-session: inferred channel type " + reg.channel_name(best_type) + " with " +
                 std::string(header_kind_name(best_kind)) + " headers from " + std::to_string(best_score) +
-                " consecutive plausible headers",
+                " consecutive plausible headers" +
+                (ties.empty() ? "" : " (the messages seen fit " + ties + " equally well)"),
             sides[1].offset);
     sink.on_channel_known(state);
   }

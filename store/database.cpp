@@ -63,7 +63,11 @@ Result<Database> Database::open(const std::string& path, Mode mode) {
   if (!version) return make_error(path + ": not a spice-capture database (" + version.error().message + ")");
   const int64_t v = std::get<int64_t>(version->rows.at(0).at(0));
   if (mode == Mode::ReadWrite) {
-    if (auto r = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r) {
+    // Large pages keep big message blobs in few overflow pages; set before the first table.
+    if (v == 0) (void)db.exec("PRAGMA page_size=65536");
+    if (auto r = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                         "PRAGMA cache_size=-131072;");
+        !r) {
       return make_error(path + ": cannot write database: " + r.error().message);
     }
     if (v == 0) {

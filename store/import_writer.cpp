@@ -133,7 +133,8 @@ void ImportWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fra
   if (f.def) {
     name = f.def->full_name;
     decode::decode_message(*f.def, f.body, f.def->is_link() ? decode::NegotiatedCaps{} : s.negotiated, decoded_);
-    decode::append_json(decoded_, f.body, json_);
+    // Bytes longer than a few words stay only in the raw column: the JSON points at them.
+    decode::append_json(decoded_, f.body, json_, {.bytes_inline_limit = 16});
   } else {
     decoded_.clear();
     name = reg.channel_name(s.channel_type) + (f.undecodable ? ".undecodable" : ".unknown");

@@ -9,6 +9,11 @@ using schema::Kind;
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
+  // Runs of plain printable ASCII are copied at once; only the rest is escaped.
+  size_t plain = 0;
+  while (plain < s.size() && s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' && s[plain] != '\\') ++plain;
+  out.append(s.data(), plain);
+  s.remove_prefix(plain);
   for (unsigned char c : s) {
     switch (c) {
       case '"': out += "\\\""; break;
@@ -34,9 +39,12 @@ namespace {
 
 void append_hex(std::string& out, std::span<const uint8_t> bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
+  const size_t at = out.size();
+  out.resize(at + 2 * bytes.size());
+  char* p = out.data() + at;
   for (uint8_t b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
+    *p++ = kHex[b >> 4];
+    *p++ = kHex[b & 15];
   }
 }
 
@@ -94,8 +102,7 @@ class JsonWriter {
         out_ += '{';
         for (uint32_t j = i + 1; j < v.end; j = m_.values[j].end) {
           if (j != i + 1) out_ += ',';
-          append_json_string(out_, reg_.node(m_.values[j].node).name);
-          out_ += ':';
+          out_ += reg_.node(m_.values[j].node).json_key;
           value(j);
         }
         out_ += '}';

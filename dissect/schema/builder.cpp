@@ -212,6 +212,7 @@ uint32_t Registry::Builder::compile(const std::string& path, const std::string& 
     n.parent = parent;
     n.path = path;
     n.name = name;
+    n.json_key = "\"" + name + "\":";
     n.type = type;
     n.field = field;
     n.min_wire_size = min_size(type);

@@ -31,6 +31,7 @@ struct LayoutNode {
   uint32_t parent = kNoNode;
   std::string path;  // unique dotted path; array elements end in "[]", pointer targets in "*"
   std::string name;  // JSON key; "" for anonymous switches, array elements and pointer targets
+  std::string json_key;  // "\"name\":", ready to append (names are plain identifiers)
   const Type* type = nullptr;
   const Field* field = nullptr;  // the field this node came from (null for elements/targets)
   std::vector<uint32_t> children;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Import and decode throughput against tshark's built-in SPICE dissector, on the
+# same display-heavy capture, in one run. Prints a Markdown table for
+# docs/PERFORMANCE.md.
+#
+#   bench/run_bench.sh [SCENARIO] [MIN_MB]      (default: office 100)
+#
+# The capture is a real session: our server (libspice-server + simulated QXL guest
+# running SCENARIO at a high frame rate) and a SpiceClientGLib client, recorded with
+# tcpdump, then replicated (each copy's client on its own 127.1.x.y address) to at
+# least MIN_MB megabytes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scenario="${1:-office}"
+min_mb="${2:-100}"
+scripts/build.sh release >/dev/null
+work="${BENCH_DIR:-build/bench}"
+mkdir -p "$work"
+bin=build/bin
+
+echo "recording a $scenario session..." >&2
+/usr/bin/python3 tests/peers/make_capture.py --out "$work/one.pcap" --meta "$work/one.json" --clients glib \
+  --duration 10 --server cmd \
+  --server-cmd "$bin/spice-capture serve --port {port} --scenario $scenario --fps 400" >&2
+port=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['server']['port'])" "$work/one.json")
+$bin/replicate_pcap "$work/one.pcap" "$work/big.pcap" "$port" "$min_mb" >&2
+file="$work/big.pcap"
+mb=$(/usr/bin/python3 -c "import os,sys; print(os.path.getsize(sys.argv[1]) / 1048576)" "$file")
+
+# Wall-clock seconds of a command (best of N runs), output discarded.
+best_of() {
+  local n=$1; shift
+  local best=""
+  for _ in $(seq "$n"); do
+    local t0 t1 dt
+    t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
+    dt=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$best" ] || [ "$(echo "$dt < $best" | bc -l)" = 1 ]; then best=$dt; fi
+  done
+  echo "$best"
+}
+import_once() { rm -f "$work/big.db" "$work/big.db-wal" "$work/big.db-shm"; $bin/spice-capture import "$file" --db "$work/big.db" -q; }
+
+t_import=$(best_of 3 import_once)
+t_decode=$(best_of 3 $bin/decode_throughput "$file")
+t_decode_json=$(best_of 3 $bin/decode_throughput "$file" --json)
+t_tshark_v=$(best_of 1 tshark -r "$file" -d "tcp.port==$port,spice" -V)
+t_tshark_f=$(best_of 1 tshark -r "$file" -d "tcp.port==$port,spice" -T fields -e spice.message_type)
+messages=$($bin/decode_throughput "$file" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['messages'])")
+
+rate() { echo "scale=1; $mb / $1" | bc -l; }
+ratio() { echo "scale=1; $1 / $2" | bc -l; }
+cat <<TABLE
+Capture: $scenario scenario, $(printf '%.1f' "$mb") MB, $messages SPICE messages ($(date -u +%Y-%m-%d), $(nproc) cores)
+
+| run | seconds | MB/s | vs tshark -V | vs tshark -T fields |
+|---|---|---|---|---|
+| spice-capture import (decode + JSON + SQLite) | $(printf '%.3f' "$t_import") | $(rate "$t_import") | $(ratio "$t_tshark_v" "$t_import")x | $(ratio "$t_tshark_f" "$t_import")x |
+| decode only (framing + fields) | $(printf '%.3f' "$t_decode") | $(rate "$t_decode") | $(ratio "$t_tshark_v" "$t_decode")x | $(ratio "$t_tshark_f" "$t_decode")x |
+| decode + JSON rendering | $(printf '%.3f' "$t_decode_json") | $(rate "$t_decode_json") | $(ratio "$t_tshark_v" "$t_decode_json")x | $(ratio "$t_tshark_f" "$t_decode_json")x |
+| tshark -d tcp.port==P,spice -V | $(printf '%.3f' "$t_tshark_v") | $(rate "$t_tshark_v") | 1x | |
+| tshark -d tcp.port==P,spice -T fields -e spice.message_type | $(printf '%.3f' "$t_tshark_f") | $(rate "$t_tshark_f") | | 1x |
+TABLE

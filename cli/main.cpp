@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   sc::cli::register_channels(app);
   sc::cli::register_messages(app);
   sc::cli::register_stats(app);
+  sc::cli::register_fields(app);
   sc::cli::register_serve(app);
   try {
     app.parse(argc, argv);

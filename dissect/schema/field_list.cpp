@@ -1,0 +1,49 @@
+#include "dissect/schema/field_list.hpp"
+
+#include <unordered_map>
+
+namespace sc::schema {
+
+namespace {
+
+std::string kind_of(const Type& t) {
+  static constexpr const char* kInts[] = {"u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64"};
+  switch (t.kind) {
+    case Kind::Int: return kInts[static_cast<int>(t.rep)];
+    case Kind::Bytes: return t.text ? "text" : "bytes";
+    case Kind::Struct: return "struct";
+    case Kind::Array: return "list";
+    case Kind::Pointer: return "pointer";
+    case Kind::Switch: return "struct";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::vector<FieldEntry> list_fields(const Registry& reg) {
+  std::vector<FieldEntry> out;
+  std::unordered_map<std::string, size_t> seen;
+  for (const auto& m : reg.messages()) {
+    const std::string dir(direction_name(m.direction));
+    auto add = [&](FieldEntry e) {
+      if (auto it = seen.find(e.path); it != seen.end()) {
+        if (out[it->second].direction != e.direction) out[it->second].direction = "both";
+        return;
+      }
+      seen[e.path] = out.size();
+      out.push_back(std::move(e));
+    };
+    add({m.full_name, "message", "", dir, m.type});
+    auto walk = [&](auto&& self, uint32_t id) -> void {
+      const LayoutNode& n = reg.node(id);
+      const bool internal = n.name.empty();
+      if (!internal) add({n.path, kind_of(*n.type), n.type->names ? n.type->names->type_name : "", dir, m.type});
+      for (uint32_t c : n.children) self(self, c);
+    };
+    for (uint32_t c : reg.node(m.root).children) walk(walk, c);
+  }
+  return out;
+}
+
+}  // namespace sc::schema

@@ -97,6 +97,7 @@ void Replayer::start() {
     stats_.finished = true;
     return;
   }
+  file_->release_stream();
   const RecordIndex& idx = file_->index();
   emit(events_, "replay.started",
        {{"path", file_->path()}, {"commands", idx.command_times_ns.size()},

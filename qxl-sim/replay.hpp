@@ -45,6 +45,8 @@ class RecordFile {
   RecordFile& operator=(const RecordFile&) = delete;
 
   std::FILE* stream() { return file_; }
+  // spice_replay_free() closes the stream it was given: hand ownership over.
+  void release_stream() { file_ = nullptr; }
   const RecordIndex& index() const { return index_; }
   const std::string& path() const { return path_; }
 

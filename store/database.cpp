@@ -29,6 +29,10 @@ Statement& Statement::bind_blob(int i, std::span<const uint8_t> v) {
   sqlite3_bind_blob64(stmt_.get(), i, v.data(), v.size(), SQLITE_STATIC);
   return *this;
 }
+Statement& Statement::bind_static(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
 Statement& Statement::bind_null(int i) {
   sqlite3_bind_null(stmt_.get(), i);
   return *this;
@@ -76,6 +80,7 @@ Result<Database> Database::open(const std::string& path, Mode mode) {
         return make_error(path + ": an SQLite database that spice-capture did not create; refusing to modify it");
       }
       if (auto r = db.exec(schema_sql()); !r) return make_error(path + ": cannot create schema: " + r.error().message);
+      if (auto r = db.exec(message_indexes_sql()); !r) return make_error(path + ": cannot create schema: " + r.error().message);
     } else if (v != kSchemaVersion) {
       return make_error(path + ": schema version " + std::to_string(v) + ", this build reads version " +
                         std::to_string(kSchemaVersion));

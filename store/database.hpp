@@ -27,6 +27,8 @@ class Statement {
   Statement& bind(int i, int64_t v);
   Statement& bind(int i, std::string_view v);
   Statement& bind_blob(int i, std::span<const uint8_t> v);
+  // Text that stays alive and unchanged until step() returns: not copied.
+  Statement& bind_static(int i, std::string_view v);
   Statement& bind_null(int i);
   // SQLITE_ROW -> true, SQLITE_DONE -> false; anything else is an error.
   Result<bool> step();

@@ -4,6 +4,7 @@
 
 #include "dissect/decode/decoder.hpp"
 #include "dissect/decode/json.hpp"
+#include "store/schema.hpp"
 
 namespace sc::store {
 
@@ -153,7 +154,7 @@ void ImportWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fra
       .bind(8, static_cast<int64_t>(f.body.size()))
       .bind(9, static_cast<int64_t>(f.wire.size()))
       .bind_blob(10, f.wire);
-  if (f.def) insert_message_.bind(11, json_); else insert_message_.bind_null(11);
+  if (f.def) insert_message_.bind_static(11, json_); else insert_message_.bind_null(11);
   check(insert_message_.step());
   const int64_t id = sqlite3_last_insert_rowid(db_.handle());
   ++messages_;
@@ -253,6 +254,14 @@ Result<ImportSummary> import_capture(Database& db, const std::string& path, cons
   ImportSummary summary;
   summary.capture_id = sqlite3_last_insert_rowid(db.handle());
 
+  // Into an empty table, building the message indexes once at the end is cheaper
+  // than maintaining them row by row (about 15% of a large import).
+  const bool bulk = [&] {
+    auto t = db.query("SELECT NOT EXISTS (SELECT 1 FROM messages)");
+    return t && std::get<int64_t>(t->rows[0][0]) == 1;
+  }();
+  if (bulk) (void)db.exec("DROP INDEX IF EXISTS messages_by_channel; DROP INDEX IF EXISTS messages_by_name;");
+
   ImportWriter writer(db, summary.capture_id);
   auto stats = capture::import_file(path, writer, options, progress);
   if (!stats) return rollback(stats.error());
@@ -283,6 +292,9 @@ Result<ImportSummary> import_capture(Database& db, const std::string& path, cons
     p.bind(1, summary.capture_id).bind(2, path + ": capture file ends inside a packet (" + stats->read_error + ")");
     if (auto r = p.step(); !r) return rollback(make_error(db.path() + ": " + r.error().message));
     ++summary.problems;
+  }
+  if (bulk) {
+    if (auto r = db.exec(message_indexes_sql()); !r) return rollback(make_error(db.path() + ": " + r.error().message));
   }
   if (auto r = db.exec("COMMIT"); !r) return rollback(make_error(db.path() + ": " + r.error().message));
   return summary;

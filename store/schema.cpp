@@ -80,13 +80,16 @@ CREATE TABLE problems (
   path          TEXT,
   text          TEXT NOT NULL
 );
-CREATE INDEX messages_by_channel ON messages(channel, id);
-CREATE INDEX messages_by_name ON messages(name);
 CREATE INDEX channels_by_session ON channels(session);
 CREATE INDEX problems_by_channel ON problems(channel);
 PRAGMA user_version = 1;
 COMMIT;
 )sql";
+}
+
+std::string_view message_indexes_sql() {
+  return "CREATE INDEX IF NOT EXISTS messages_by_channel ON messages(channel, id);"
+         "CREATE INDEX IF NOT EXISTS messages_by_name ON messages(name);";
 }
 
 }  // namespace sc::store

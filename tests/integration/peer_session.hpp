@@ -14,7 +14,11 @@
 namespace sc::test {
 
 inline std::string source_dir() { return std::getenv("SC_SOURCE_DIR") ? std::getenv("SC_SOURCE_DIR") : "."; }
-inline std::string bin_dir() { return std::getenv("SC_BIN_DIR") ? std::getenv("SC_BIN_DIR") : "build/bin"; }
+// The test binaries sit beside the tools they run (build/bin or build-asan/bin).
+inline std::string bin_dir() {
+  if (const char* env = std::getenv("SC_BIN_DIR")) return env;
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
+}
 inline std::string spice_capture() { return bin_dir() + "/spice-capture"; }
 
 struct CommandResult {

@@ -17,6 +17,11 @@ struct Case {
   int frames;
 };
 
+// Readable parameter text in ctest's test names.
+[[maybe_unused]] void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.scenario << "/" << c.compression << "/" << c.frames << "frames";
+}
+
 std::string case_name(const testing::TestParamInfo<Case>& info) {
   return std::string(info.param.scenario) + "_" + info.param.compression;
 }

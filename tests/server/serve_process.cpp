@@ -53,12 +53,15 @@ int wait_with_timeout(pid_t pid, std::chrono::milliseconds timeout) {
 
 std::string source_dir() { return env_or("SC_SOURCE_DIR", "."); }
 
-std::string serve_binary() {
-  const std::string dir = env_or("SC_BIN_DIR", ".");
-  const std::string cli = dir + "/spice-capture";
-  if (access(cli.c_str(), X_OK) == 0 && run({cli, "serve", "--help"}, 10s).exit_code == 0) return cli;
-  return dir + "/spice-capture-serve-dev";
+// Test binaries land in build/bin next to spice-capture, so our own directory
+// is the fallback when SC_BIN_DIR is not in the environment.
+std::string bin_dir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return env_or("SC_BIN_DIR", ec ? "." : self.parent_path().string());
 }
+
+std::string serve_binary() { return bin_dir() + "/spice-capture"; }
 
 std::string make_temp_dir(const std::string& tag) {
   std::string templ = (std::filesystem::temp_directory_path() / ("sc-" + tag + "-XXXXXX")).string();

@@ -20,8 +20,7 @@ namespace sc::test {
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// The binary that provides `serve`: $SC_BIN_DIR/spice-capture when it has the
-// subcommand, else $SC_BIN_DIR/spice-capture-serve-dev.
+// The spice-capture binary beside the test (or in $SC_BIN_DIR).
 std::string serve_binary();
 std::string source_dir();
 // A fresh directory under the system temp dir, removed by the caller if wanted.

@@ -207,6 +207,7 @@ def main():
     ap.add_argument("--file")
     ap.add_argument("--client-text", default="hello from the client")
     ap.add_argument("--steps", default="file,clipboard,input,playback,port,resize")
+    ap.add_argument("--hold", type=float, default=0, help="stay connected this many seconds at the end")
     args = ap.parse_args()
     c = Client(args)
     if c.connect():
@@ -215,6 +216,7 @@ def main():
                 getattr(c, "step_" + step)()
             except Exception as e:  # report and go on: the test decides
                 c.result["errors"].append(f"{step}: {e!r}")
+        c.pump(args.hold)
     c.session.disconnect()
     c.pump(0.3)
     print(json.dumps(c.result))

@@ -92,7 +92,7 @@ void TcpReassembler::deliver(Flow& f, int side, uint64_t at, std::span<const uin
       s.waiting_bytes += bytes.size() - slot.size();
       slot.assign(bytes.begin(), bytes.end());
     }
-    if (s.waiting_bytes > options_.max_out_of_order_bytes) flush_holes(f, side, ts);
+    if (s.waiting_bytes > options_.max_out_of_order_bytes) flush_holes(f, side, ts, options_.max_out_of_order_bytes / 2);
     return;
   }
   consumer_.on_data(f.id, side, bytes, ts);
@@ -117,33 +117,23 @@ void TcpReassembler::drain(Flow& f, int side, uint64_t ts) {
   }
 }
 
-// Gives up on the hole before the first waiting segment: reports it as a gap.
-void TcpReassembler::flush_holes(Flow& f, int side, uint64_t ts) {
+// Gives up on holes, oldest first, reporting each as a gap, until at most
+// `keep_bytes` wait behind the next one.
+void TcpReassembler::flush_holes(Flow& f, int side, uint64_t ts, size_t keep_bytes) {
   Side& s = f.sides[side];
-  while (!s.waiting.empty()) {
+  while (!s.waiting.empty() && s.waiting_bytes > keep_bytes) {
     const uint64_t first = s.waiting.begin()->first;
     if (first > s.next) {
       consumer_.on_gap(f.id, side, first - s.next, ts);
       s.next = first;
     }
     drain(f, side, ts);
-    if (s.waiting_bytes <= options_.max_out_of_order_bytes / 2) break;
   }
 }
 
 void TcpReassembler::close(Flow& f, uint64_t ts) {
   if (!f.open) return;
-  for (int side = 0; side < 2; ++side) {
-    Side& s = f.sides[side];
-    while (!s.waiting.empty()) {
-      const uint64_t first = s.waiting.begin()->first;
-      if (first > s.next) {
-        consumer_.on_gap(f.id, side, first - s.next, ts);
-        s.next = first;
-      }
-      drain(f, side, ts);
-    }
-  }
+  for (int side = 0; side < 2; ++side) flush_holes(f, side, ts, 0);
   f.open = false;
   consumer_.on_close(f.id, ts);
 }

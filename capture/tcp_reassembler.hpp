@@ -62,7 +62,7 @@ class TcpReassembler {
 
   void deliver(Flow& f, int side, uint64_t at, std::span<const uint8_t> bytes, uint64_t ts);
   void drain(Flow& f, int side, uint64_t ts);
-  void flush_holes(Flow& f, int side, uint64_t ts);
+  void flush_holes(Flow& f, int side, uint64_t ts, size_t keep_bytes);
   void close(Flow& f, uint64_t ts);
 
   StreamConsumer& consumer_;

@@ -1,15 +1,13 @@
 #include "qxl-sim/device.hpp"
 
+#include "server/interface_base.hpp"
+
 #include <cstring>
 
 namespace sc::qxl {
 
 const QXLInterface Device::kInterface = [] {
-  QXLInterface i{};
-  i.base.type = SPICE_INTERFACE_QXL;
-  i.base.description = "spice-capture simulated qxl";
-  i.base.major_version = SPICE_INTERFACE_QXL_MAJOR;
-  i.base.minor_version = SPICE_INTERFACE_QXL_MINOR;
+  auto i = server::interface_with_base<QXLInterface>(SPICE_INTERFACE_QXL, "spice-capture simulated qxl", SPICE_INTERFACE_QXL_MAJOR, SPICE_INTERFACE_QXL_MINOR);
   i.attached_worker = &Device::on_attached;
   i.set_compression_level = &Device::on_set_compression_level;
   i.get_init_info = &Device::on_get_init_info;

@@ -1,24 +1,18 @@
 #include "server/audio.hpp"
 
+#include "server/interface_base.hpp"
+
 #include <glib.h>
 
 namespace sc::server {
 
 const SpicePlaybackInterface Audio::kPlayback = [] {
-  SpicePlaybackInterface i{};
-  i.base.type = SPICE_INTERFACE_PLAYBACK;
-  i.base.description = "spice-capture playback";
-  i.base.major_version = SPICE_INTERFACE_PLAYBACK_MAJOR;
-  i.base.minor_version = SPICE_INTERFACE_PLAYBACK_MINOR;
+  auto i = interface_with_base<SpicePlaybackInterface>(SPICE_INTERFACE_PLAYBACK, "spice-capture playback", SPICE_INTERFACE_PLAYBACK_MAJOR, SPICE_INTERFACE_PLAYBACK_MINOR);
   return i;
 }();
 
 const SpiceRecordInterface Audio::kRecord = [] {
-  SpiceRecordInterface i{};
-  i.base.type = SPICE_INTERFACE_RECORD;
-  i.base.description = "spice-capture record";
-  i.base.major_version = SPICE_INTERFACE_RECORD_MAJOR;
-  i.base.minor_version = SPICE_INTERFACE_RECORD_MINOR;
+  auto i = interface_with_base<SpiceRecordInterface>(SPICE_INTERFACE_RECORD, "spice-capture record", SPICE_INTERFACE_RECORD_MAJOR, SPICE_INTERFACE_RECORD_MINOR);
   return i;
 }();
 

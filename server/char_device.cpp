@@ -1,5 +1,7 @@
 #include "server/char_device.hpp"
 
+#include "server/interface_base.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -8,11 +10,7 @@
 namespace sc::server {
 
 const SpiceCharDeviceInterface CharDevice::kInterface = [] {
-  SpiceCharDeviceInterface i{};
-  i.base.type = SPICE_INTERFACE_CHAR_DEVICE;
-  i.base.description = "spice-capture char device";
-  i.base.major_version = SPICE_INTERFACE_CHAR_DEVICE_MAJOR;
-  i.base.minor_version = SPICE_INTERFACE_CHAR_DEVICE_MINOR;
+  auto i = interface_with_base<SpiceCharDeviceInterface>(SPICE_INTERFACE_CHAR_DEVICE, "spice-capture char device", SPICE_INTERFACE_CHAR_DEVICE_MAJOR, SPICE_INTERFACE_CHAR_DEVICE_MINOR);
   i.state = &CharDevice::on_state;
   i.write = &CharDevice::on_write;
   i.read = &CharDevice::on_read;

@@ -1,5 +1,7 @@
 #include "server/glib_core.hpp"
 
+#include "server/interface_base.hpp"
+
 #include <memory>
 #include <mutex>
 
@@ -113,10 +115,8 @@ void watch_remove(SpiceWatch* w) {
 
 GlibCore::GlibCore(std::function<void(const ChannelEvent&)> on_channel_event)
     : on_channel_event_(std::move(on_channel_event)) {
-  core_.base.type = SPICE_INTERFACE_CORE;
-  core_.base.description = "spice-capture glib core";
-  core_.base.major_version = SPICE_INTERFACE_CORE_MAJOR;
-  core_.base.minor_version = SPICE_INTERFACE_CORE_MINOR;
+  core_ = interface_with_base<SpiceCoreInterface>(SPICE_INTERFACE_CORE, "spice-capture glib core",
+                                                  SPICE_INTERFACE_CORE_MAJOR, SPICE_INTERFACE_CORE_MINOR);
   core_.timer_add = timer_add;
   core_.timer_start = timer_start;
   core_.timer_cancel = timer_cancel;

@@ -61,7 +61,7 @@ class Host {
 
  private:
   int configure_and_start();
-  Status apply_server_settings();
+  Result<void> apply_server_settings();
   void add(SpiceBaseInstance* sin, const char* what);
   void on_channel_event(const ChannelEvent& e);
   void print_status();
@@ -98,7 +98,7 @@ void Host::add(SpiceBaseInstance* sin, const char* what) {
     reporter_.event("server.warning", {{"message", std::string("could not add ") + what}});
 }
 
-Status Host::apply_server_settings() {
+Result<void> Host::apply_server_settings() {
   SpiceServer* s = server_.get();
   const auto comp = lookup(image_compressions(), settings_.image_compression);
   const auto jpeg = lookup(wan_compressions(), settings_.jpeg_wan);
@@ -148,7 +148,7 @@ Status Host::apply_server_settings() {
     if (!parse_uuid(settings_.uuid, uuid)) return Error{"--uuid must look like 8-4-4-4-12 hex digits"};
     spice_server_set_uuid(s, uuid);
   }
-  return Ok{};
+  return {};
 }
 
 int Host::configure_and_start() {
@@ -189,7 +189,7 @@ int Host::configure_and_start() {
     }
     auto picked = pick_free_port(settings_.addr);
     if (!picked) {
-      reporter_.event("error", {{"message", picked.error()}});
+      reporter_.event("error", {{"message", picked.error().message}});
       return kServeFailure;
     }
     *out = picked.value();
@@ -197,9 +197,9 @@ int Host::configure_and_start() {
 
   core_ = std::make_unique<GlibCore>([this](const ChannelEvent& e) { on_channel_event(e); });
   server_.reset(spice_server_new());
-  if (Status st = apply_server_settings(); !st) {
-    reporter_.event("error", {{"message", st.error()}});
-    return st.error().rfind("cannot read", 0) == 0 ? kServeInput : kServeUsage;
+  if (Result<void> st = apply_server_settings(); !st) {
+    reporter_.event("error", {{"message", st.error().message}});
+    return st.error().message.rfind("cannot read", 0) == 0 ? kServeInput : kServeUsage;
   }
   if (spice_server_init(server_.get(), core_->interface()) != 0) {
     reporter_.event("error", {{"message", "spice_server_init failed (port " + std::to_string(port_) +

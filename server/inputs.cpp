@@ -1,21 +1,11 @@
 #include "server/inputs.hpp"
 
+#include "server/interface_base.hpp"
+
 namespace sc::server {
 
-namespace {
-template <class I>
-I base_of(const char* type, const char* desc, uint32_t major, uint32_t minor) {
-  I i{};
-  i.base.type = type;
-  i.base.description = desc;
-  i.base.major_version = major;
-  i.base.minor_version = minor;
-  return i;
-}
-}  // namespace
-
 const SpiceKbdInterface Inputs::kKeyboard = [] {
-  auto i = base_of<SpiceKbdInterface>(SPICE_INTERFACE_KEYBOARD, "spice-capture keyboard",
+  auto i = interface_with_base<SpiceKbdInterface>(SPICE_INTERFACE_KEYBOARD, "spice-capture keyboard",
                                       SPICE_INTERFACE_KEYBOARD_MAJOR, SPICE_INTERFACE_KEYBOARD_MINOR);
   i.push_scan_freg = &Inputs::on_scancode;
   i.get_leds = &Inputs::on_get_leds;
@@ -23,7 +13,7 @@ const SpiceKbdInterface Inputs::kKeyboard = [] {
 }();
 
 const SpiceMouseInterface Inputs::kMouse = [] {
-  auto i = base_of<SpiceMouseInterface>(SPICE_INTERFACE_MOUSE, "spice-capture mouse",
+  auto i = interface_with_base<SpiceMouseInterface>(SPICE_INTERFACE_MOUSE, "spice-capture mouse",
                                         SPICE_INTERFACE_MOUSE_MAJOR, SPICE_INTERFACE_MOUSE_MINOR);
   i.motion = &Inputs::on_motion;
   i.buttons = &Inputs::on_mouse_buttons;
@@ -31,7 +21,7 @@ const SpiceMouseInterface Inputs::kMouse = [] {
 }();
 
 const SpiceTabletInterface Inputs::kTablet = [] {
-  auto i = base_of<SpiceTabletInterface>(SPICE_INTERFACE_TABLET, "spice-capture tablet",
+  auto i = interface_with_base<SpiceTabletInterface>(SPICE_INTERFACE_TABLET, "spice-capture tablet",
                                          SPICE_INTERFACE_TABLET_MAJOR, SPICE_INTERFACE_TABLET_MINOR);
   i.set_logical_size = &Inputs::on_logical_size;
   i.position = &Inputs::on_position;

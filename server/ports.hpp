@@ -4,7 +4,7 @@
 // libspice-server binds; spice_server_init then fails and serve reports it.
 #include <string>
 
-#include "server/result.hpp"
+#include "util/result.hpp"
 
 namespace sc::server {
 

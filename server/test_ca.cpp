@@ -53,19 +53,19 @@ CertPtr new_cert(EVP_PKEY* key, const char* cn, long serial, int days) {
   return cert;
 }
 
-Status write_pem(const std::filesystem::path& path, EVP_PKEY* key, X509* cert, bool secret) {
+Result<void> write_pem(const std::filesystem::path& path, EVP_PKEY* key, X509* cert, bool secret) {
   FilePtr f(std::fopen(path.c_str(), "w"));
   if (!f) return Error{"cannot write " + path.string()};
   if (secret) chmod(path.c_str(), 0600);
   const bool ok = key ? PEM_write_PrivateKey(f.get(), key, nullptr, nullptr, 0, nullptr, nullptr) == 1
                       : PEM_write_X509(f.get(), cert) == 1;
   if (!ok) return Error{"cannot encode " + path.string()};
-  return Ok{};
+  return {};
 }
 
 }  // namespace
 
-Status make_test_ca(const std::string& dir, int days) {
+Result<void> make_test_ca(const std::string& dir, int days) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
@@ -92,12 +92,12 @@ Status make_test_ca(const std::string& dir, int days) {
     return Error{"cannot sign the server certificate"};
 
   const std::filesystem::path d(dir);
-  for (Status s : {write_pem(d / "ca-key.pem", ca_key.get(), nullptr, true),
+  for (const Result<void>& s : {write_pem(d / "ca-key.pem", ca_key.get(), nullptr, true),
                    write_pem(d / "ca-cert.pem", nullptr, ca.get(), false),
                    write_pem(d / "server-key.pem", server_key.get(), nullptr, true),
                    write_pem(d / "server-cert.pem", nullptr, server.get(), false)})
     if (!s) return s;
-  return Ok{};
+  return {};
 }
 
 }  // namespace sc::server

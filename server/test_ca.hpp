@@ -6,10 +6,10 @@
 // IP:127.0.0.1 (plus ::1), valid for `days` days. Keys are RSA 2048.
 #include <string>
 
-#include "server/result.hpp"
+#include "util/result.hpp"
 
 namespace sc::server {
 
-Status make_test_ca(const std::string& dir, int days = 30);
+Result<void> make_test_ca(const std::string& dir, int days = 30);
 
 }  // namespace sc::server

@@ -93,9 +93,9 @@ void register_serve(CLI::App& app) {
 
   cmd->callback([s, make_ca, ticket, ticket_opt] {
     if (!make_ca->empty()) {
-      const server::Status st = server::make_test_ca(*make_ca);
+      const Result<void> st = server::make_test_ca(*make_ca);
       if (!st) {
-        std::fprintf(stderr, "spice-capture serve: %s\n", st.error().c_str());
+        std::fprintf(stderr, "spice-capture serve: %s\n", st.error().message.c_str());
         throw CLI::RuntimeError(server::kServeFailure);
       }
       std::printf("test CA and server certificate written to %s\n", make_ca->c_str());

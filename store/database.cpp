@@ -55,7 +55,10 @@ Result<Database> Database::open(const std::string& path, Mode mode) {
     return make_error(path + ": no such database (run `spice-capture import` first)");
   }
   sqlite3* raw = nullptr;
-  const int flags = mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  // A connection is only ever used by one thread at a time (the import writer hands
+  // it to its worker and takes it back), so SQLite need not lock around each call.
+  const int flags = SQLITE_OPEN_NOMUTEX |
+                    (mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Database db;
   db.db_.reset(raw);

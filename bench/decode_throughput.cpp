@@ -1,9 +1,10 @@
 // decode_throughput: the decode-only path of `spice-capture import`, timed:
-// packets -> TCP reassembly -> framing -> every message decoded and rendered as
-// JSON (with --json), with no database. Prints one JSON line with bytes,
-// messages and seconds.
+// packets -> TCP reassembly -> framing -> every message decoded (and rendered as
+// JSON with --json; with --frames-only, only framed and named, the work
+// `tshark -T fields -e spice.message_type` asks for), with no database. Prints
+// one JSON line with bytes, messages and seconds.
 //
-//   decode_throughput FILE.pcap [--json] [--port P]
+//   decode_throughput FILE.pcap [--json | --frames-only] [--port P]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -16,15 +17,16 @@ namespace {
 
 class DecodeSink : public sc::capture::ConnectionSink {
  public:
-  explicit DecodeSink(bool render_json) : render_json_(render_json) {}
+  enum class Depth { Frames, Fields, Json };
+  explicit DecodeSink(Depth depth) : depth_(depth) {}
   void on_open(const sc::capture::ConnectionInfo&) override {}
   void on_frame(const sc::capture::ConnectionInfo&, const sc::framing::Frame& f,
                 const sc::framing::ChannelState& s) override {
     ++messages;
-    if (!f.def) return;
+    if (!f.def || depth_ == Depth::Frames) return;
     sc::decode::decode_message(*f.def, f.body, f.def->is_link() ? sc::decode::NegotiatedCaps{} : s.negotiated, decoded_);
     problems += decoded_.diagnostics.size();
-    if (!render_json_) return;
+    if (depth_ != Depth::Json) return;
     json_.clear();
     sc::decode::append_json(decoded_, f.body, json_);
     json_bytes += json_.size();
@@ -38,7 +40,7 @@ class DecodeSink : public sc::capture::ConnectionSink {
   uint64_t messages = 0, problems = 0, json_bytes = 0;
 
  private:
-  bool render_json_;
+  Depth depth_;
   sc::decode::DecodedMessage decoded_;
   std::string json_;
 };
@@ -51,12 +53,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   sc::capture::ImportOptions options;
-  bool json = false;
+  auto depth = DecodeSink::Depth::Fields;
   for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--json") == 0) json = true;
+    if (std::strcmp(argv[i], "--json") == 0) depth = DecodeSink::Depth::Json;
+    else if (std::strcmp(argv[i], "--frames-only") == 0) depth = DecodeSink::Depth::Frames;
     else if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc) options.ports.push_back(static_cast<uint16_t>(std::atoi(argv[++i])));
   }
-  DecodeSink sink(json);
+  DecodeSink sink(depth);
   const auto start = std::chrono::steady_clock::now();
   auto stats = sc::capture::import_file(argv[1], sink, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -64,8 +67,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "decode_throughput: %s\n", stats.error().message.c_str());
     return 1;
   }
-  std::printf("{\"json\":%s,\"file_bytes\":%llu,\"messages\":%llu,\"problems\":%llu,\"seconds\":%.4f,\"mb_per_s\":%.1f}\n",
-              json ? "true" : "false", static_cast<unsigned long long>(stats->file_bytes),
+  static constexpr const char* kDepth[] = {"frames", "fields", "json"};
+  std::printf("{\"depth\":\"%s\",\"file_bytes\":%llu,\"messages\":%llu,\"problems\":%llu,\"seconds\":%.4f,\"mb_per_s\":%.1f}\n",
+              kDepth[static_cast<int>(depth)], static_cast<unsigned long long>(stats->file_bytes),
               static_cast<unsigned long long>(sink.messages),
               static_cast<unsigned long long>(sink.problems), seconds, stats->file_bytes / 1048576.0 / seconds);
   return 0;

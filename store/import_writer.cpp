@@ -10,6 +10,7 @@
 
 #include "dissect/decode/decoder.hpp"
 #include "dissect/decode/json.hpp"
+#include "dissect/decode/sub_messages.hpp"
 #include "store/schema.hpp"
 
 namespace sc::store {
@@ -348,13 +349,34 @@ void ImportWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fra
   op.body_size = static_cast<uint32_t>(f.body.size());
   op.wire.assign(f.wire.begin(), f.wire.end());
   const uint32_t header = static_cast<uint32_t>(f.wire.size() - f.body.size());
+  // Bytes longer than a few words stay only in the raw column: the JSON points at them.
+  const decode::JsonOptions json_options{.bytes_inline_limit = 16};
   if (f.def) {
     op.name = f.def->full_name;
-    decode::decode_message(*f.def, f.body, f.def->is_link() ? decode::NegotiatedCaps{} : s.negotiated, decoded_);
-    // Bytes longer than a few words stay only in the raw column: the JSON points at them.
-    decode::append_json(decoded_, f.body, op.json.emplace(), {.bytes_inline_limit = 16});
+    // With a sub-message list, the message's own fields end where the list begins.
+    const auto own = f.sub_list ? f.body.first(std::min<size_t>(f.sub_list, f.body.size())) : f.body;
+    decode::decode_message(*f.def, own, f.def->is_link() ? decode::NegotiatedCaps{} : s.negotiated, decoded_);
+    std::string& json = op.json.emplace();
+    decode::append_json(decoded_, own, json, json_options);
     for (const auto& d : decoded_.diagnostics) {
       op.problems.push_back({header + d.offset, d.severity, d.code, d.path, d.text});
+    }
+    if (f.sub_list != 0) {
+      const auto subs = decode::decode_sub_messages(s.channel_type, f.dir, f.body, f.sub_list, s.negotiated);
+      if (json.size() > 2) {
+        json.pop_back();
+        json += ",\"sub_messages\":";
+      } else {
+        json = "{\"sub_messages\":";
+      }
+      decode::append_sub_messages_json(subs, json, json_options);
+      json += '}';
+      for (const auto& d : subs.diagnostics) op.problems.push_back({header + d.offset, d.severity, d.code, "", d.text});
+      for (const auto& m : subs.items) {
+        for (const auto& d : m.decoded.diagnostics) {
+          op.problems.push_back({header + m.offset + d.offset, d.severity, d.code, d.path, d.text});
+        }
+      }
     }
     // The main channel's init names the session every other channel joins.
     if (f.def->channel_type == SPICE_CHANNEL_MAIN && f.def->type == SPICE_MSG_MAIN_INIT && f.dir == Direction::S2C) {
@@ -367,11 +389,6 @@ void ImportWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fra
                              "message type " + std::to_string(f.type) + " is not defined for the " +
                                  reg.channel_name(s.channel_type) + " channel in this direction; kept as bytes"});
     }
-  }
-  if (f.sub_list != 0) {
-    op.problems.push_back({header + f.sub_list, decode::Severity::Info, "sub_list", "",
-                           "message carries a sub-message list at body offset " + std::to_string(f.sub_list) +
-                               "; its entries are kept as bytes"});
   }
   push(std::move(op));
 }

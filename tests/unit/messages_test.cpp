@@ -4,6 +4,7 @@
 
 #include "dissect/decode/decoder.hpp"
 #include "dissect/decode/json.hpp"
+#include "dissect/decode/sub_messages.hpp"
 #include "wire_builder.hpp"
 
 namespace {
@@ -163,6 +164,34 @@ TEST(Messages, WildPointerIsReported) {
   sc::decode::decode_message(*def, b, {}, m);
   ASSERT_FALSE(m.diagnostics.empty());
   EXPECT_EQ(m.diagnostics[0].code, "bad_pointer");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Messages, SubMessageListOfAFullHeaderMessage) {
+  // inval_palette {id=9}, then the list: 2 entries -> mark {} and inval_palette {id=5}
+  Bytes body = le({{9, 8}});
+  const uint32_t list_at = static_cast<uint32_t>(body.size());
+  const uint32_t first = list_at + 2 + 8;
+  const uint32_t second = first + 6;
+  append(body, le({{2, 2}, {first, 4}, {second, 4}}));
+  append(body, le({{SPICE_MSG_DISPLAY_MARK, 2}, {0, 4}}));
+  append(body, le({{SPICE_MSG_DISPLAY_INVAL_PALETTE, 2}, {8, 4}, {5, 8}}));
+  auto subs = sc::decode::decode_sub_messages(SPICE_CHANNEL_DISPLAY, Direction::S2C, body, list_at, {});
+  ASSERT_TRUE(subs.diagnostics.empty());
+  ASSERT_EQ(subs.items.size(), 2u);
+  EXPECT_EQ(subs.items[0].def->full_name, "display.mark");
+  EXPECT_EQ(subs.items[1].def->full_name, "display.inval_palette");
+  std::string json;
+  sc::decode::append_sub_messages_json(subs, json, {});
+  auto j = nlohmann::json::parse(json);
+  EXPECT_EQ(j[1]["fields"]["id"], 5);
+  // A list pointing outside the body is a located problem, not a crash.
+  auto bad = sc::decode::decode_sub_messages(SPICE_CHANNEL_DISPLAY, Direction::S2C, body, 1000, {});
+  ASSERT_EQ(bad.diagnostics.size(), 1u);
+  EXPECT_EQ(bad.diagnostics[0].code, "bad_sub_list");
 }
 
 }  // namespace

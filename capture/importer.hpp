@@ -38,6 +38,7 @@ class ConnectionSink {
 
 struct ImportOptions {
   std::vector<uint16_t> ports;  // server ports to decode even without a link stage
+  bool redact = false;          // store secret fields (keys, clipboard, files, passwords) blanked
   framing::FramerOptions framer;
 };
 

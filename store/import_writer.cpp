@@ -281,8 +281,8 @@ struct ImportWriter::Queue {
   std::thread worker;
 };
 
-ImportWriter::ImportWriter(Database& db, int64_t capture_id)
-    : rows_(std::make_unique<Rows>(db, capture_id)), queue_(std::make_unique<Queue>()) {
+ImportWriter::ImportWriter(Database& db, int64_t capture_id, bool redact)
+    : rows_(std::make_unique<Rows>(db, capture_id)), queue_(std::make_unique<Queue>()), redact_(redact) {
   queue_->worker = std::thread([this] {
     Queue& q = *queue_;
     for (;;) {
@@ -350,7 +350,7 @@ void ImportWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fra
   op.wire.assign(f.wire.begin(), f.wire.end());
   const uint32_t header = static_cast<uint32_t>(f.wire.size() - f.body.size());
   // Bytes longer than a few words stay only in the raw column: the JSON points at them.
-  const decode::JsonOptions json_options{.bytes_inline_limit = 16};
+  const decode::JsonOptions json_options{.bytes_inline_limit = 16, .redact = redact_};
   if (f.def) {
     op.name = f.def->full_name;
     // With a sub-message list, the message's own fields end where the list begins.
@@ -361,6 +361,7 @@ void ImportWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fra
     for (const auto& d : decoded_.diagnostics) {
       op.problems.push_back({header + d.offset, d.severity, d.code, d.path, d.text});
     }
+    if (redact_) decode::redact_wire(decoded_, op.wire, header);
     if (f.sub_list != 0) {
       const auto subs = decode::decode_sub_messages(s.channel_type, f.dir, f.body, f.sub_list, s.negotiated);
       if (json.size() > 2) {
@@ -373,6 +374,7 @@ void ImportWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fra
       json += '}';
       for (const auto& d : subs.diagnostics) op.problems.push_back({header + d.offset, d.severity, d.code, "", d.text});
       for (const auto& m : subs.items) {
+        if (redact_) decode::redact_wire(m.decoded, op.wire, header + m.offset);
         for (const auto& d : m.decoded.diagnostics) {
           op.problems.push_back({header + m.offset + d.offset, d.severity, d.code, d.path, d.text});
         }
@@ -383,6 +385,8 @@ void ImportWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fra
       if (const auto* v = decoded_.find("main.init.session_id")) op.session_id = static_cast<uint32_t>(v->number);
     }
   } else {
+    // Bytes nobody could decode may hold anything: redaction blanks them whole.
+    if (redact_) std::fill(op.wire.begin(), op.wire.end(), uint8_t{0});
     op.name = reg.channel_name(s.channel_type) + (f.undecodable ? ".undecodable" : ".unknown");
     if (!f.undecodable) {
       op.problems.push_back({0, decode::Severity::Warning, "unknown_type", "",
@@ -427,7 +431,7 @@ Result<ImportSummary> import_capture(Database& db, const std::string& path, cons
   };
   std::string opts = "{\"ports\":[";
   for (size_t i = 0; i < options.ports.size(); ++i) opts += (i ? "," : "") + std::to_string(options.ports[i]);
-  opts += "]}";
+  opts += std::string("],\"redact\":") + (options.redact ? "true" : "false") + "}";
   Statement ins(db.handle(), "INSERT INTO captures (path, options) VALUES (?1, ?2)");
   ins.bind(1, path).bind(2, opts);
   if (auto r = ins.step(); !r) return rollback(make_error(db.path() + ": " + r.error().message));
@@ -442,7 +446,7 @@ Result<ImportSummary> import_capture(Database& db, const std::string& path, cons
   }();
   if (bulk) (void)db.exec("DROP INDEX IF EXISTS messages_by_channel; DROP INDEX IF EXISTS messages_by_name;");
 
-  ImportWriter writer(db, summary.capture_id);
+  ImportWriter writer(db, summary.capture_id, options.redact);
   auto stats = capture::import_file(path, writer, options, progress);
   writer.finish();
   if (!stats) return rollback(stats.error());

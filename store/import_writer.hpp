@@ -15,7 +15,7 @@ namespace sc::store {
 // finish() before committing: it drains the queue and stops the worker.
 class ImportWriter : public capture::ConnectionSink {
  public:
-  ImportWriter(Database& db, int64_t capture_id);
+  ImportWriter(Database& db, int64_t capture_id, bool redact = false);
   ~ImportWriter() override;
   ImportWriter(const ImportWriter&) = delete;
   ImportWriter& operator=(const ImportWriter&) = delete;
@@ -42,6 +42,7 @@ class ImportWriter : public capture::ConnectionSink {
   std::unique_ptr<Rows> rows_;
   std::unique_ptr<Queue> queue_;
   decode::DecodedMessage decoded_;
+  bool redact_;
 };
 
 struct ImportSummary {

@@ -29,10 +29,9 @@ void register_fields(CLI::App& app) {
       if (!f.path.starts_with(a->prefix)) continue;
       if (a->json) {
         arr.push_back({{"path", f.path}, {"kind", f.kind}, {"values", f.values}, {"direction", f.direction},
-                       {"type", f.type}});
+                       {"type", f.type}, {"marks", f.marks}});
       } else {
-        std::cout << f.path << '\t' << f.kind << (f.values.empty() ? "" : "(" + f.values + ")") << '\t'
-                  << f.direction << (f.kind == "message" ? "\t" + std::to_string(f.type) : "") << '\n';
+        std::cout << schema::field_line(f) << '\n';
       }
     }
     if (a->json) std::cout << arr.dump(2) << '\n';

@@ -20,6 +20,7 @@ struct ImportArgs {
   std::vector<uint16_t> ports;
   bool json = false;
   bool quiet = false;
+  bool redact = false;
 };
 
 int run_import(const ImportArgs& a) {
@@ -42,6 +43,7 @@ int run_import(const ImportArgs& a) {
   const bool show_progress = !a.quiet && !a.json && isatty(STDERR_FILENO);
   capture::ImportOptions options;
   options.ports = a.ports;
+  options.redact = a.redact;
   nlohmann::json report = nlohmann::json::array();
   int exit_code = kExitOk;
   for (const auto& f : a.files) {
@@ -100,12 +102,16 @@ void register_import(CLI::App& app) {
       "Examples:\n"
       "  spice-capture import session.pcap --db session.db\n"
       "  spice-capture import late-start.pcapng --port 5930 --db s.db\n"
-      "  spice-capture import a.pcap b.pcap --json\n\n"
+      "  spice-capture import a.pcap b.pcap --json\n"
+      "  spice-capture import customer.pcap --redact --db shareable.db\n\n"
       "Exit codes: 0 ok, 3 file missing/unreadable, 4 not a capture, 5 no SPICE,\n"
       "6 truncated capture (readable part imported), 7 database error.");
   cmd->add_option("files", args->files, "Capture files to import")->required();
   cmd->add_option("--db", args->db, "Database file (created if missing)")->envname("SPICE_CAPTURE_DB");
   cmd->add_option("-p,--port", args->ports, "Server port(s) to decode even without a link stage");
+  cmd->add_flag("--redact", args->redact,
+                "Store keystrokes, clipboard and agent data, device streams (files, USB), microphone audio, "
+                "smartcard APDUs and password blobs blanked: zero bytes in raw, null in fields");
   cmd->add_flag("--json", args->json, "Print a JSON summary per file");
   cmd->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
   cmd->callback([args] { throw CLI::RuntimeError(run_import(*args)); });

@@ -1,5 +1,6 @@
 #include "dissect/decode/json.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace sc::decode {
@@ -69,6 +70,10 @@ class JsonWriter {
     const FieldValue& v = m_.values[i];
     const auto& n = reg_.node(v.node);
     const auto& t = *n.type;
+    if (o_.redact && n.is_secret()) {
+      out_ += "null";
+      return;
+    }
     switch (t.kind) {
       case Kind::Int: append_number(out_, v.number, schema::int_signed(t.rep)); return;
       case Kind::Bytes:
@@ -127,6 +132,19 @@ void append_json(const DecodedMessage& msg, std::span<const uint8_t> body, std::
     return;
   }
   JsonWriter(msg, body, out, options).value(0);
+}
+
+size_t redact_wire(const DecodedMessage& msg, std::span<uint8_t> wire, size_t header_size) {
+  const auto& reg = schema::Registry::spice();
+  size_t blanked = 0;
+  for (const auto& v : msg.values) {
+    if (!reg.node(v.node).is_secret()) continue;
+    const size_t from = header_size + v.offset;
+    if (from + v.size > wire.size()) continue;
+    std::fill_n(wire.begin() + static_cast<std::ptrdiff_t>(from), v.size, uint8_t{0});
+    ++blanked;
+  }
+  return blanked;
 }
 
 std::string to_text(const DecodedMessage& msg, std::span<const uint8_t> body, size_t max_len) {

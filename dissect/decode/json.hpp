@@ -16,7 +16,12 @@ namespace sc::decode {
 
 struct JsonOptions {
   uint32_t bytes_inline_limit = 64;
+  bool redact = false;  // secret fields (see FieldSpec::secret) become null
 };
+
+// Overwrites the bytes of every secret field with zeros (header_size: where the
+// body starts in `wire`). Returns how many fields were blanked.
+size_t redact_wire(const DecodedMessage& msg, std::span<uint8_t> wire, size_t header_size);
 
 void append_json(const DecodedMessage& msg, std::span<const uint8_t> body, std::string& out,
                  const JsonOptions& options = {});

@@ -422,6 +422,35 @@ struct ConnectionFramer::Impl {
     sink.on_channel_known(state);
   }
 
+  // ---- what a direction still needs --------------------------------------------------
+
+  // Bytes beyond those buffered that the current step needs before it can frame
+  // anything; 0 when the step cannot tell (mid-session sniffing, resynchronising,
+  // waiting on the other direction, SASL).
+  size_t wanted(const Side& s) const {
+    const size_t have = s.avail().size();
+    auto more = [&](size_t need) -> size_t { return need > have ? need - have : 0; };
+    switch (s.step) {
+      case Step::CLink:
+      case Step::SLink: {
+        if (have < kLinkHeaderSize) return more(kLinkHeaderSize);
+        const uint32_t size = le32(s.avail().data() + 12);
+        return size > opt.max_link_size ? 0 : more(kLinkHeaderSize + size);
+      }
+      case Step::CAuthMech:
+      case Step::SResult: return more(4);
+      case Step::CTicket: return more(SPICE_TICKET_KEY_PAIR_LENGTH / 8);
+      case Step::Data: {
+        if (s.resync) return 0;
+        const size_t hs = header_size();
+        if (have < hs) return more(hs);
+        const Header h = parse_header(s.avail().data());
+        return h.size > opt.max_message_size ? 0 : more(hs + h.size);
+      }
+      default: return 0;
+    }
+  }
+
   // ---- the pump ------------------------------------------------------------------
 
   bool step(Side& s) {
@@ -521,6 +550,11 @@ ConnectionFramer::ConnectionFramer(FrameSink& sink, bool midstream, FramerOption
 ConnectionFramer::~ConnectionFramer() = default;
 
 const ChannelState& ConnectionFramer::state() const { return impl_->state; }
+
+Backlog ConnectionFramer::backlog(Direction dir) const {
+  const Side& s = impl_->sides[static_cast<size_t>(dir)];
+  return Backlog{s.offset, s.avail().size(), s.avail().empty() ? 0 : impl_->wanted(s)};
+}
 
 void ConnectionFramer::feed(Direction dir, std::span<const uint8_t> bytes, uint64_t ts_ns) {
   Side& s = impl_->side(dir);

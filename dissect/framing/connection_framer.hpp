@@ -19,6 +19,14 @@
 
 namespace sc::framing {
 
+// What one direction holds back: bytes received but not framed yet.
+struct Backlog {
+  uint64_t stream_offset = 0;  // of the first byte not framed yet
+  size_t bytes = 0;            // bytes held from there on
+  size_t wanted = 0;           // more bytes needed before the next frame can be cut, when a header or the
+                               // link step tells (a lower bound until a header is complete); 0 = unknown
+};
+
 struct FramerOptions {
   uint32_t max_message_size = 128u << 20;  // larger sizes are treated as garbage
   uint32_t max_link_size = 64u << 10;
@@ -40,6 +48,9 @@ class ConnectionFramer {
   void finish(uint64_t ts_ns);
 
   const ChannelState& state() const;
+  // For consumers that reassemble TCP themselves (the Wireshark plugin): where the
+  // unframed bytes of `dir` begin and how many more would complete the next frame.
+  Backlog backlog(Direction dir) const;
 
  private:
   struct Impl;

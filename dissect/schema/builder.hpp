@@ -33,6 +33,7 @@ class FieldSpec {
  public:
   FieldSpec(std::string name, const Type* type) { f_.name = std::move(name); f_.type = type; }
   FieldSpec& vol() { f_.is_volatile = true; return *this; }
+  FieldSpec& secret() { f_.is_secret = true; return *this; }
   FieldSpec& only_with(const CapCondition* c) { f_.only_with = c; return *this; }
   operator Field() const { return f_; }  // NOLINT: implicit by design, keeps descriptions terse
 

@@ -38,12 +38,23 @@ std::vector<FieldEntry> list_fields(const Registry& reg) {
     auto walk = [&](auto&& self, uint32_t id) -> void {
       const LayoutNode& n = reg.node(id);
       const bool internal = n.name.empty();
-      if (!internal) add({n.path, kind_of(*n.type), n.type->names ? n.type->names->type_name : "", dir, m.type});
+      if (!internal) {
+        std::string marks = n.is_secret() ? "secret" : "";
+        if (n.is_volatile()) marks += marks.empty() ? "volatile" : ",volatile";
+        add({n.path, kind_of(*n.type), n.type->names ? n.type->names->type_name : "", dir, m.type, marks});
+      }
       for (uint32_t c : n.children) self(self, c);
     };
     for (uint32_t c : reg.node(m.root).children) walk(walk, c);
   }
   return out;
+}
+
+std::string field_line(const FieldEntry& f) {
+  std::string line = f.path + '\t' + f.kind + (f.values.empty() ? "" : "(" + f.values + ")") + '\t' + f.direction;
+  if (f.kind == "message") line += '\t' + std::to_string(f.type);
+  if (!f.marks.empty()) line += '\t' + f.marks;
+  return line;
 }
 
 }  // namespace sc::schema

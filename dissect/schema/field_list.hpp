@@ -14,11 +14,16 @@ struct FieldEntry {
   std::string values;     // enum/flags type name, if any
   std::string direction;  // of the message the field belongs to: "c2s", "s2c" or "both"
   uint16_t type = 0;      // message type number (0 for link steps)
+  std::string marks;      // "secret" (redaction blanks it), "volatile" (differs between runs), or both
 };
 
 // Every message and every field that carries a value or groups others, in
 // description order; internal nodes (anonymous switches, array elements,
 // pointer targets) are left out. Paths shared by both directions appear once.
 std::vector<FieldEntry> list_fields(const Registry& reg);
+
+// One line of `spice-capture fields` and of the lock file:
+// "main.init.session_id<TAB>u32<TAB>s2c<TAB>volatile" (message lines end in their type number).
+std::string field_line(const FieldEntry& f);
 
 }  // namespace sc::schema

@@ -43,6 +43,7 @@ struct LayoutNode {
   bool fixed_size = false;           // every instance occupies exactly min_wire_size bytes
 
   bool is_volatile() const { return field && field->is_volatile; }
+  bool is_secret() const { return field && field->is_secret; }
 };
 
 // Link-stage steps have no wire type number; these are their MessageDef::type values.

@@ -90,6 +90,7 @@ struct Field {
   std::string name;   // "" only for anonymous switches, whose cases' fields join the parent
   const Type* type = nullptr;
   bool is_volatile = false;               // changes between runs (ids, times): replay ignores it
+  bool is_secret = false;                 // keystrokes, clipboard, files, passwords: redaction blanks it
   const CapCondition* only_with = nullptr;  // present only when this capability is negotiated
 };
 

@@ -164,6 +164,29 @@ TEST_F(RealSession, InputsShowWhatTheClientDid) {
             0);
 }
 
+TEST_F(RealSession, RedactionBlanksKeystrokesDeviceDataAndPasswords) {
+  const std::string redacted = (session_->dir / "redacted.db").string();
+  std::filesystem::remove(redacted);
+  auto r = run(spice_capture() + " import " + session_->pcap.string() + " --redact --db " + redacted);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto db = Database::open(redacted, Database::Mode::ReadOnly);
+  ASSERT_TRUE(db.ok());
+  auto one = [&](const std::string& sql) { return std::get<int64_t>(db->query(sql)->rows.at(0).at(0)); };
+  // The same messages, with the secrets gone from both the fields and the raw bytes.
+  EXPECT_EQ(one("SELECT count(*) FROM messages"), scalar("SELECT count(*) FROM messages"));
+  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'inputs.key_down'"), 3);
+  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name IN ('inputs.key_down', 'inputs.key_up') "
+                "AND json_extract(fields, '$.code') IS NOT NULL"),
+            0);
+  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'inputs.key_down' AND substr(raw, 7) != zeroblob(4)"), 0);
+  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'link.ticket' AND raw != zeroblob(128)"), 0);
+  EXPECT_GT(one("SELECT count(*) FROM messages WHERE name = 'port.data'"), 0);
+  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'port.data' AND json_extract(fields, '$.data') IS NOT NULL"), 0);
+  // What is not secret is still there: mouse positions, session ids.
+  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'inputs.mouse_press'"), 2);
+  EXPECT_EQ(one("SELECT count(*) FROM sessions"), 2);
+}
+
 TEST_F(RealSession, CliQueriesAnswerInTextAndJson) {
   auto s = run(spice_capture() + " sessions --db " + db_path_ + " --json");
   ASSERT_EQ(s.exit_code, 0) << s.output;

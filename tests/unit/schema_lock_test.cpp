@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "dissect/schema/field_list.hpp"
 
@@ -15,12 +14,7 @@ TEST(SchemaLock, FieldNamesMatchTheLockFile) {
   std::vector<std::string> locked;
   for (std::string line; std::getline(in, line);) locked.push_back(line);
   std::vector<std::string> now;
-  for (const auto& f : sc::schema::list_fields(sc::schema::Registry::spice())) {
-    std::ostringstream line;
-    line << f.path << '\t' << f.kind << (f.values.empty() ? "" : "(" + f.values + ")") << '\t' << f.direction
-         << (f.kind == "message" ? "\t" + std::to_string(f.type) : "");
-    now.push_back(line.str());
-  }
+  for (const auto& f : sc::schema::list_fields(sc::schema::Registry::spice())) now.push_back(sc::schema::field_line(f));
   const size_t n = std::max(locked.size(), now.size());
   for (size_t i = 0; i < n; ++i) {
     const std::string a = i < locked.size() ? locked[i] : "<none>";

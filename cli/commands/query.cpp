@@ -93,9 +93,12 @@ int run_channels(const Filters& f) {
 
 int run_messages(const Filters& f) {
   std::vector<store::Cell> p;
+  // People read seconds since the capture started; scripts get the absolute ns.
+  const std::string time = f.json ? "m.ts_ns" : "printf('%.6f', (m.ts_ns - cap.first_ts_ns) / 1e9) AS time";
   std::string sql =
-      "SELECT m.id, m.channel, m.ts_ns, m.direction, m.serial, m.type, m.name, m.size, m.fields"
-      " FROM messages m JOIN channels c ON c.id = m.channel LEFT JOIN sessions s ON s.id = c.session" +
+      "SELECT m.id, m.channel, " + time + ", m.direction, m.serial, m.type, m.name, m.size, m.fields"
+      " FROM messages m JOIN channels c ON c.id = m.channel JOIN captures cap ON cap.id = c.capture_id"
+      " LEFT JOIN sessions s ON s.id = c.session" +
       f.where(p, true) + " ORDER BY m.id LIMIT ? OFFSET ?";
   p.emplace_back(f.limit);
   p.emplace_back(f.offset);

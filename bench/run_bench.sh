@@ -11,6 +11,7 @@
 # least MIN_MB megabytes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 scenario="${1:-office}"
 min_mb="${2:-100}"
 scripts/build.sh release >/dev/null
@@ -18,27 +19,8 @@ work="${BENCH_DIR:-build/bench}"
 mkdir -p "$work"
 bin=build/bin
 
-echo "recording a $scenario session..." >&2
-/usr/bin/python3 tests/peers/make_capture.py --out "$work/one.pcap" --meta "$work/one.json" --clients glib \
-  --duration 10 --server cmd \
-  --server-cmd "$bin/spice-capture serve --port {port} --scenario $scenario --fps 400" >&2
-port=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['server']['port'])" "$work/one.json")
-$bin/replicate_pcap "$work/one.pcap" "$work/big.pcap" "$port" "$min_mb" >&2
-file="$work/big.pcap"
-mb=$(/usr/bin/python3 -c "import os,sys; print(os.path.getsize(sys.argv[1]) / 1048576)" "$file")
+make_big_capture "$work" "$bin" "$scenario" "$min_mb"
 
-# Wall-clock seconds of a command (best of N runs), output discarded.
-best_of() {
-  local n=$1; shift
-  local best=""
-  for _ in $(seq "$n"); do
-    local t0 t1 dt
-    t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
-    dt=$(echo "$t1 - $t0" | bc -l)
-    if [ -z "$best" ] || [ "$(echo "$dt < $best" | bc -l)" = 1 ]; then best=$dt; fi
-  done
-  echo "$best"
-}
 import_once() { rm -f "$work/big.db" "$work/big.db-wal" "$work/big.db-shm"; $bin/spice-capture import "$file" --db "$work/big.db" -q; }
 
 t_import=$(best_of 3 import_once)

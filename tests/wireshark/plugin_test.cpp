@@ -1,0 +1,525 @@
+// The spicecap Wireshark plugin on real traffic: captures made here by real peers
+// (QEMU with every channel and spice-gtk clients; our own server with the agent and
+// audio), read by tshark 4.0 with the plugin from the build tree and by
+// `spice-capture import`; both must find the same messages at the same stream
+// offsets, in a linear pass and with random access (tshark -2), and the plugin's
+// fields must answer display filters and get right what the built-in dissector
+// gets wrong.
+#include <gtest/gtest.h>
+#include <spice/enums.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "peer_session.hpp"
+#include "store/database.hpp"
+
+namespace {
+
+using namespace sc::test;
+namespace fs = std::filesystem;
+using sc::store::Database;
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+std::vector<std::vector<std::string>> tsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) rows.push_back(split(line, '\t'));
+  return rows;
+}
+
+// tshark with the plugin from the build tree. As root tshark ignores
+// WIRESHARK_PLUGIN_DIR, so it runs as nobody; files it reads must be world-readable.
+class Tshark {
+ public:
+  explicit Tshark(const fs::path& home) : home_(home) {
+    fs::create_directories(home_);
+    fs::permissions(home_, fs::perms::all);
+  }
+  CommandResult operator()(const std::string& args, bool with_stderr = false) const {
+    std::string cmd = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+    cmd += "env HOME=" + home_.string() + " WIRESHARK_PLUGIN_DIR=" SC_WS_PLUGIN_DIR;
+#ifdef SC_WS_PRELOAD
+    cmd += " LD_PRELOAD=" SC_WS_PRELOAD " ASAN_OPTIONS=detect_leaks=0:abort_on_error=1";
+#endif
+    cmd += " tshark " + args;
+    return run(cmd, 120, !with_stderr);
+  }
+
+ private:
+  fs::path home_;
+};
+
+struct Capture {
+  fs::path dir, pcap;
+  int port = 0;
+  std::string error;
+  ~Capture() {
+    if (!dir.empty()) fs::remove_all(dir);
+  }
+};
+
+void make_readable(const fs::path& p) {
+  fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+}
+
+// One real session recorded by tests/peers/make_capture.py.
+void record(Capture& c, const std::string& name, const std::string& args) {
+  c.dir = temp_dir("ws-" + name);
+  fs::permissions(c.dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+  c.pcap = c.dir / "session.pcap";
+  const fs::path meta = c.dir / "session.json";
+  auto r = run("/usr/bin/python3 " + source_dir() + "/tests/peers/make_capture.py --out " + c.pcap.string() +
+                   " --meta " + meta.string() + " " + args,
+               150);
+  if (r.exit_code != 0) {
+    c.error = "make_capture.py failed (" + std::to_string(r.exit_code) + "): " + r.output;
+    return;
+  }
+  std::ifstream in(meta);
+  c.port = nlohmann::json::parse(in)["server"]["port"].get<int>();
+  make_readable(c.pcap);
+}
+
+std::string import(const fs::path& pcap, const fs::path& db, const std::string& args = "") {
+  fs::remove(db);
+  auto r = run(spice_capture() + " import " + pcap.string() + " --db " + db.string() + " -q " + args, 120);
+  return r.exit_code == 0 ? "" : "import failed: " + r.output;
+}
+
+// A message as both sides name it: client port, direction, stream offset, name,
+// wire type (-1 for link steps and undecodable bytes).
+using Msg = std::tuple<int, std::string, int64_t, std::string, int64_t>;
+
+std::multiset<Msg> store_messages(const fs::path& db_path) {
+  std::multiset<Msg> out;
+  auto db = Database::open(db_path.string(), Database::Mode::ReadOnly);
+  if (!db.ok()) return out;
+  auto t = db->query("SELECT c.client, m.direction, m.stream_offset, m.name, ifnull(m.type, -1) FROM messages m "
+                     "JOIN channels c ON c.id = m.channel");
+  for (const auto& r : t->rows) {
+    const auto& client = std::get<std::string>(r[0]);
+    out.insert({std::stoi(client.substr(client.rfind(':') + 1)), std::get<std::string>(r[1]), std::get<int64_t>(r[2]),
+                std::get<std::string>(r[3]), std::get<int64_t>(r[4])});
+  }
+  return out;
+}
+
+int64_t store_scalar(const fs::path& db_path, const std::string& sql) {
+  auto db = Database::open(db_path.string(), Database::Mode::ReadOnly);
+  if (!db.ok()) return -1;
+  auto t = db->query(sql);
+  if (!t.ok() || t->rows.empty()) return -1;
+  return std::get<int64_t>(t->rows[0][0]);
+}
+
+std::vector<std::string> store_strings(const fs::path& db_path, const std::string& sql) {
+  std::vector<std::string> out;
+  auto db = Database::open(db_path.string(), Database::Mode::ReadOnly);
+  if (!db.ok()) return out;
+  auto t = db->query(sql);
+  if (!t.ok()) return out;
+  for (const auto& r : t->rows) {
+    if (std::holds_alternative<std::string>(r[0])) out.push_back(std::get<std::string>(r[0]));
+    else if (std::holds_alternative<int64_t>(r[0])) out.push_back(std::to_string(std::get<int64_t>(r[0])));
+  }
+  return out;
+}
+
+// Every message the plugin shows, from one tshark run (`args` select pcap and options).
+std::multiset<Msg> plugin_messages(const Tshark& tshark, const std::string& args, std::string& error) {
+  std::multiset<Msg> out;
+  auto r = tshark(args + " -Y spicecap -T fields -e tcp.srcport -e tcp.dstport -e spicecap.direction"
+                         " -e spicecap.stream_offset -e spicecap.message -e spicecap.message_type");
+  if (r.exit_code != 0) {
+    error = "tshark failed: " + r.output;
+    return out;
+  }
+  for (const auto& row : tsv(r.output)) {
+    if (row.size() < 6) continue;
+    const auto dirs = split(row[2], ','), offsets = split(row[3], ','), names = split(row[4], ',');
+    const auto types = row[5].empty() ? std::vector<std::string>{} : split(row[5], ',');
+    if (dirs.size() != names.size() || offsets.size() != names.size()) {
+      error = "misaligned fields: " + row[2] + " / " + row[3] + " / " + row[4];
+      return out;
+    }
+    size_t t = 0;
+    for (size_t i = 0; i < names.size(); ++i) {
+      // Link steps and undecodable bytes have no wire type (the store's NULL).
+      const bool typed = !names[i].starts_with("link.") && !names[i].ends_with(".undecodable");
+      int64_t type = -1;
+      if (typed) {
+        if (t >= types.size()) {
+          error = "fewer message types than messages: " + row[4] + " / " + row[5];
+          return out;
+        }
+        type = std::stoll(types[t++]);
+      }
+      const int client = std::stoi(dirs[i] == "c2s" ? row[0] : row[1]);
+      out.insert({client, dirs[i], std::stoll(offsets[i]), names[i], type});
+    }
+  }
+  return out;
+}
+
+std::string describe_difference(const std::multiset<Msg>& a, const std::multiset<Msg>& b, const char* a_name,
+                                const char* b_name) {
+  std::ostringstream s;
+  int shown = 0;
+  auto dump = [&](const std::multiset<Msg>& x, const std::multiset<Msg>& y, const char* only) {
+    std::multiset<Msg> rest = y;
+    for (const auto& m : x) {
+      auto it = rest.find(m);
+      if (it != rest.end()) {
+        rest.erase(it);
+        continue;
+      }
+      if (shown++ < 15) {
+        s << "only in " << only << ": port " << std::get<0>(m) << " " << std::get<1>(m) << " @" << std::get<2>(m) << " "
+          << std::get<3>(m) << " type " << std::get<4>(m) << "\n";
+      }
+    }
+  };
+  dump(a, b, a_name);
+  dump(b, a, b_name);
+  return s.str();
+}
+
+// Decimal or 0x-prefixed numbers (tshark prints hex fields in hex).
+std::vector<int64_t> numbers(const std::vector<std::string>& v) {
+  std::vector<int64_t> out;
+  for (const auto& s : v) out.push_back(std::stoll(s, nullptr, 0));
+  return out;
+}
+
+// Bytes that could not be framed are cut into runs wherever the bytes happened
+// to arrive (per TCP segment for the import, per reassembled tvb in tshark):
+// compare which streams have them, not where the runs start.
+std::multiset<Msg> framed_only(const std::multiset<Msg>& in, std::set<std::pair<int, std::string>>& undecodable) {
+  std::multiset<Msg> out;
+  for (const auto& m : in) {
+    if (std::get<3>(m).ends_with(".undecodable")) undecodable.insert({std::get<0>(m), std::get<1>(m)});
+    else out.insert(m);
+  }
+  return out;
+}
+
+// Frame numbers where a display filter matches.
+std::vector<std::string> frames_matching(const Tshark& tshark, const std::string& pcap_args, const std::string& filter) {
+  std::vector<std::string> out;
+  auto r = tshark(pcap_args + " -Y '" + filter + "' -T fields -e frame.number");
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+// All occurrences of one field where a filter matches, in order.
+std::vector<std::string> field_values(const Tshark& tshark, const std::string& pcap_args, const std::string& filter,
+                                      const std::string& field) {
+  std::vector<std::string> out;
+  auto r = tshark(pcap_args + " -Y '" + filter + "' -T fields -e " + field);
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    for (auto& v : split(line, ',')) out.push_back(v);
+  }
+  return out;
+}
+
+class WiresharkPlugin : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (tcpdump in make_capture.py, setpriv for tshark)";
+    home_ = temp_dir("ws-home");
+    tshark_ = std::make_unique<Tshark>(home_ / "nobody");
+  }
+  void TearDown() override {
+    if (!home_.empty()) fs::remove_all(home_);
+  }
+  const Tshark& tshark() const { return *tshark_; }
+  fs::path home_;
+  std::unique_ptr<Tshark> tshark_;
+};
+
+TEST_F(WiresharkPlugin, LoadsBesideTheBuiltInDissector) {
+#ifndef SC_WS_PRELOAD
+  // (-G plugins also runs the extcap helpers, and androiddump hangs with the
+  // sanitizer runtimes preloaded: the sanitizer tree relies on -G protocols.)
+  auto plugins = tshark()("-G plugins");
+  ASSERT_EQ(plugins.exit_code, 0) << plugins.output;
+  EXPECT_NE(plugins.output.find("spicecap.so"), std::string::npos) << plugins.output;
+  EXPECT_NE(plugins.output.find(std::string(SC_WS_PLUGIN_DIR) + "/4.0/epan/spicecap.so"), std::string::npos);
+#endif
+
+  auto protocols = tshark()("-G protocols");
+  ASSERT_EQ(protocols.exit_code, 0);
+  std::set<std::string> filters;
+  for (const auto& row : tsv(protocols.output)) {
+    if (row.size() >= 3) filters.insert(row[2]);
+  }
+  EXPECT_TRUE(filters.count("spicecap"));
+  EXPECT_TRUE(filters.count("spice")) << "the built-in dissector must stay registered";
+
+  // The TCP heuristic is listed by protocol, beside the built-in one.
+  auto heuristics = tshark()("-G heuristic-decodes");
+  EXPECT_NE(heuristics.output.find("tcp\tspicecap\tT"), std::string::npos) << heuristics.output;
+  EXPECT_NE(heuristics.output.find("tcp\tspice\tT"), std::string::npos);
+}
+
+TEST_F(WiresharkPlugin, EveryDescribedFieldIsAWiresharkField) {
+  auto described = run(spice_capture() + " fields", 60, true);
+  ASSERT_EQ(described.exit_code, 0);
+  auto fields = tshark()("-G fields");
+  ASSERT_EQ(fields.exit_code, 0);
+  std::map<std::string, std::string> types;  // abbrev -> FT_
+  for (const auto& row : tsv(fields.output)) {
+    if (row.size() >= 4 && row[0] == "F" && row[2].starts_with("spicecap.")) types[row[2]] = row[3];
+  }
+  size_t paths = 0;
+  for (const auto& row : tsv(described.output)) {
+    if (row.empty() || row[0].empty()) continue;
+    ++paths;
+    EXPECT_TRUE(types.count("spicecap." + row[0])) << "no field spicecap." << row[0];
+  }
+  EXPECT_GT(paths, 2000u);
+  EXPECT_EQ(types["spicecap.main.init.session_id"], "FT_UINT32");
+  EXPECT_EQ(types["spicecap.main.init"], "FT_NONE");
+  EXPECT_EQ(types["spicecap.inputs.mouse_press.button"], "FT_UINT8");
+  EXPECT_EQ(types["spicecap.inputs.mouse_press.buttons_state"], "FT_UINT16");
+  EXPECT_EQ(types["spicecap.port.init.name"], "FT_STRINGZTRUNC");  // the pointer shows its target
+  EXPECT_EQ(types["spicecap.link.mess.mess.caps.common_caps"], "FT_UINT32");  // each capability word
+  EXPECT_EQ(types["spicecap.display.draw_copy.base.clip.rects.rects"], "FT_UINT32");  // element count
+
+  // Enumerations carry their names.
+  auto values = tshark()("-G values");
+  EXPECT_NE(values.output.find("V\tspicecap.inputs.mouse_press.button\t3\tright"), std::string::npos);
+  EXPECT_NE(values.output.find("V\tspicecap.display.draw_copy.data.src_bitmap.descriptor.type\t" +
+                               std::to_string(SPICE_IMAGE_TYPE_LZ4) + "\tlz4"),
+            std::string::npos);
+}
+
+// QEMU with every channel; spicy-screenshot, then a GLib client that asks for LZ4
+// images, types, moves, clicks and writes to the port channels.
+TEST_F(WiresharkPlugin, QemuSessionDecodesAsImportDoes) {
+  Capture cap;
+  record(cap, "qemu", "--preferred-compression lz4 --duration 4");
+  ASSERT_TRUE(cap.error.empty()) << cap.error;
+  const fs::path db = cap.dir / "session.db";
+  ASSERT_EQ(import(cap.pcap, db), "");
+  const std::string r = "-r " + cap.pcap.string();
+
+  // 1. The same messages at the same stream offsets as the store, every channel.
+  std::string error;
+  const auto stored = store_messages(db);
+  const auto shown = plugin_messages(tshark(), r, error);
+  ASSERT_EQ(error, "");
+  ASSERT_GT(stored.size(), 300u);
+  EXPECT_EQ(shown.size(), stored.size());
+  EXPECT_TRUE(shown == stored) << describe_difference(shown, stored, "plugin", "store");
+  for (const char* channel : {"main", "display", "inputs", "cursor", "playback", "record", "usbredir", "port", "webdav",
+                              "smartcard"}) {
+    EXPECT_TRUE(std::any_of(shown.begin(), shown.end(),
+                            [&](const Msg& m) { return std::get<3>(m).starts_with(std::string(channel) + "."); }))
+        << channel;
+  }
+
+  // 2. Random access (tshark -2: the second pass revisits every packet) shows what
+  //    the linear pass showed, down to every tree line of the plugin.
+  EXPECT_TRUE(plugin_messages(tshark(), r + " -2", error) == shown) << error;
+  auto linear = tshark()(r + " -O spicecap");
+  auto revisit = tshark()(r + " -2 -O spicecap");
+  ASSERT_EQ(linear.exit_code, 0);
+  EXPECT_GT(linear.output.size(), 100000u);
+  EXPECT_TRUE(linear.output == revisit.output) << "tshark -V -O spicecap differs between one and two passes";
+
+  // 3. Decode As on the server port, with the heuristic off, finds the same.
+  EXPECT_TRUE(plugin_messages(tshark(), r + " --disable-heuristic spicecap_tcp -d tcp.port==" +
+                                            std::to_string(cap.port) + ",spicecap",
+                              error) == shown)
+      << error;
+
+  // 4. Display filters on the description's fields.
+  const auto count_in = [&](const std::multiset<Msg>& ms, const std::string& name) {
+    return std::count_if(ms.begin(), ms.end(), [&](const Msg& m) { return std::get<3>(m) == name; });
+  };
+  for (const std::string name : {"display.draw_copy", "inputs.mouse_press", "inputs.key_down", "port.init"}) {
+    const auto names = field_values(tshark(), r, "spicecap." + name, "spicecap.message");
+    EXPECT_GT(count_in(stored, name), 0) << name;
+    EXPECT_EQ(std::count(names.begin(), names.end(), name), count_in(stored, name)) << name;
+  }
+  // spice_client.py types "abc": set-1 scancodes 0x1e 0x30 0x2e.
+  EXPECT_EQ(frames_matching(tshark(), r, "spicecap.inputs.key_down.code == 0x30").size(), 1u);
+
+  // 5. What the built-in dissector gets wrong.
+  const std::string builtin = r + " --disable-protocol spicecap -d tcp.port==" + std::to_string(cap.port) + ",spice";
+  //  a. Mouse press/release are u8 button, u16 buttons_state.
+  for (const std::string msg : {"mouse_press", "mouse_release"}) {
+    const auto button = field_values(tshark(), r, "spicecap.inputs." + msg, "spicecap.inputs." + msg + ".button");
+    const auto state = field_values(tshark(), r, "spicecap.inputs." + msg, "spicecap.inputs." + msg + ".buttons_state");
+    EXPECT_EQ(button, store_strings(db, "SELECT json_extract(fields, '$.button') FROM messages WHERE name = 'inputs." +
+                                            msg + "' ORDER BY channel, stream_offset"));
+    EXPECT_EQ(numbers(state), numbers(store_strings(db, "SELECT json_extract(fields, '$.buttons_state') FROM messages WHERE name = "
+                                       "'inputs." + msg + "' ORDER BY channel, stream_offset")));
+    ASSERT_FALSE(button.empty()) << msg;
+    EXPECT_EQ(button.front(), "1");  // left first, then right
+    // The built-in reads one u16 over button and the low byte of the state.
+    const auto frames = frames_matching(tshark(), r, "spicecap.inputs." + msg);
+    ASSERT_FALSE(frames.empty());
+    const auto theirs = field_values(tshark(), builtin, "frame.number == " + frames[0], "spice.button_state");
+    ASSERT_EQ(theirs.size(), 1u);
+    EXPECT_NE(numbers(theirs)[0], numbers(state)[0]) << "the built-in dissector now reads " << msg << " right";
+  }
+  //  b. The port channel's init message reaches its name through an offset.
+  const auto names = field_values(tshark(), r, "spicecap.port.init", "spicecap.port.init.name");
+  const std::set<std::string> name_set(names.begin(), names.end());
+  EXPECT_TRUE(name_set.count("org.qemu.monitor.qmp.0")) << names.size();
+  EXPECT_TRUE(name_set.count("org.example.test"));
+  auto stored_names = store_strings(db, "SELECT json_extract(fields, '$.name') FROM messages WHERE name = 'port.init'");
+  EXPECT_EQ(name_set, std::set<std::string>(stored_names.begin(), stored_names.end()));
+  const auto port_frames = frames_matching(tshark(), r, "spicecap.port.init.name == \"org.qemu.monitor.qmp.0\"");
+  ASSERT_EQ(port_frames.size(), 1u);
+  auto theirs = tshark()(builtin + " -O spice -Y 'frame.number == " + port_frames[0] + "'");
+  EXPECT_NE(theirs.output.find("Spice protocol"), std::string::npos);
+  EXPECT_EQ(theirs.output.find("org.qemu.monitor.qmp.0"), std::string::npos) << theirs.output;
+  //  c. LZ4 images: the built-in stops at "Unknown image type".
+  const std::string lz4 =
+      "spicecap.display.draw_copy.data.src_bitmap.descriptor.type == " + std::to_string(SPICE_IMAGE_TYPE_LZ4);
+  const auto lz4_frames = frames_matching(tshark(), r, lz4);
+  ASSERT_FALSE(lz4_frames.empty()) << "no LZ4 image in the session";
+  EXPECT_EQ(static_cast<int64_t>(field_values(tshark(), r, lz4, "spicecap.display.draw_copy.data.src_bitmap.lz4.data_size")
+                                     .size()),
+            store_scalar(db, "SELECT count(*) FROM messages WHERE name = 'display.draw_copy' AND "
+                             "json_extract(fields, '$.data.src_bitmap.lz4.data_size') > 0"));
+  auto lz4_theirs = tshark()(builtin + " -V -Y 'frame.number == " + lz4_frames[0] + "'");
+  EXPECT_NE(lz4_theirs.output.find("Unknown image type"), std::string::npos);
+
+  // 6. Damaged copy: one large segment dropped from the middle of a stream (more
+  //    data follows it in the same direction). The gap is an expert error, as the
+  //    store records a gap problem.
+  auto segs = run("tshark -r " + cap.pcap.string() +
+                      " -Y 'tcp.len > 0 && !tcp.analysis.retransmission' -T fields -e frame.number -e tcp.srcport"
+                      " -e tcp.dstport -e tcp.len",
+                  60, true);
+  const auto seg_rows = tsv(segs.output);
+  int drop = -1, biggest = 0;
+  for (size_t i = 0; i < seg_rows.size(); ++i) {
+    const auto& row = seg_rows[i];
+    if (row.size() < 4) continue;
+    const int len = std::stoi(row[3]);
+    if (len <= biggest) continue;
+    const bool more_follows = std::any_of(seg_rows.begin() + static_cast<std::ptrdiff_t>(i) + 1, seg_rows.end(),
+                                          [&](const auto& later) {
+                                            return later.size() >= 4 && later[1] == row[1] && later[2] == row[2];
+                                          });
+    if (more_follows) biggest = len, drop = std::stoi(row[0]);
+  }
+  ASSERT_GT(drop, 0);
+  const fs::path damaged = cap.dir / "damaged.pcap";
+  ASSERT_TRUE(rewrite_pcap(cap.pcap.string(), damaged.string(),
+                           [&](size_t i, const pcap_pkthdr&, const u_char*) { return static_cast<int>(i) + 1 != drop; }));
+  make_readable(damaged);
+  const fs::path damaged_db = cap.dir / "damaged.db";
+  ASSERT_EQ(import(damaged, damaged_db), "");
+  EXPECT_GT(store_scalar(damaged_db, "SELECT count(*) FROM problems WHERE code = 'gap'"), 0);
+  EXPECT_FALSE(frames_matching(tshark(), "-r " + damaged.string(), "spicecap.expert.gap").empty());
+
+  // 7. Mid-session copy: the first half of the packets cut off. With the server
+  //    port as a preference, channels are inferred as `import --port` does.
+  auto count = run("tshark -r " + cap.pcap.string() + " -T fields -e frame.number", 60, true);
+  const size_t packets = static_cast<size_t>(std::count(count.output.begin(), count.output.end(), '\n'));
+  const fs::path late = cap.dir / "late.pcap";
+  ASSERT_TRUE(rewrite_pcap(cap.pcap.string(), late.string(),
+                           [&](size_t i, const pcap_pkthdr&, const u_char*) { return i >= packets / 2; }));
+  make_readable(late);
+  const fs::path late_db = cap.dir / "late.db";
+  ASSERT_EQ(import(late, late_db, "--port " + std::to_string(cap.port)), "");
+  const auto late_stored = store_messages(late_db);
+  const auto late_shown =
+      plugin_messages(tshark(), "-r " + late.string() + " -o spicecap.midsession_ports:" + std::to_string(cap.port), error);
+  ASSERT_EQ(error, "");
+  // Connections the plugin could infer (at least the framer's 64 KiB sniff window
+  // of traffic) or that start in the copy match the store exactly; the plugin
+  // never shows a message the store does not have.
+  const auto inferable = store_strings(late_db, "SELECT client FROM channels WHERE midstream = 0 OR "
+                                                "c2s_bytes + s2c_bytes >= 65536");
+  std::set<int> ports;
+  for (const auto& c : inferable) ports.insert(std::stoi(c.substr(c.rfind(':') + 1)));
+  ASSERT_GT(store_scalar(late_db, "SELECT count(*) FROM channels WHERE midstream = 1 AND c2s_bytes + s2c_bytes >= 65536"),
+            0);
+  std::multiset<Msg> expected;
+  for (const auto& m : late_stored) {
+    if (ports.count(std::get<0>(m))) expected.insert(m);
+  }
+  std::multiset<Msg> shown_inferable;
+  for (const auto& m : late_shown) {
+    if (ports.count(std::get<0>(m))) {
+      shown_inferable.insert(m);
+    } else if (!std::get<3>(m).ends_with(".undecodable")) {
+      EXPECT_TRUE(late_stored.count(m)) << std::get<3>(m) << " @" << std::get<2>(m);
+    }
+  }
+  std::set<std::pair<int, std::string>> junk_shown, junk_expected;
+  const auto framed_shown = framed_only(shown_inferable, junk_shown);
+  const auto framed_expected = framed_only(expected, junk_expected);
+  EXPECT_TRUE(framed_shown == framed_expected) << describe_difference(framed_shown, framed_expected, "plugin", "store");
+  EXPECT_EQ(junk_shown, junk_expected);
+  EXPECT_FALSE(frames_matching(tshark(), "-r " + late.string() + " -o spicecap.midsession_ports:" +
+                                             std::to_string(cap.port),
+                               "spicecap.expert.midstream")
+                   .empty());
+}
+
+// Our own server: the desktop workload, the simulated agent and audio.
+TEST_F(WiresharkPlugin, OwnServerSessionDecodesAsImportDoes) {
+  Capture cap;
+  record(cap, "serve",
+         "--clients glib --duration 4 --preferred-compression lz4 --server cmd --server-cmd '" + bin_dir() +
+             "/spice-capture serve --port {port} --scenario desktop --agent --audio'");
+  ASSERT_TRUE(cap.error.empty()) << cap.error;
+  const fs::path db = cap.dir / "session.db";
+  ASSERT_EQ(import(cap.pcap, db), "");
+  const std::string r = "-r " + cap.pcap.string();
+  std::string error;
+  const auto stored = store_messages(db);
+  const auto shown = plugin_messages(tshark(), r, error);
+  ASSERT_EQ(error, "");
+  ASSERT_GT(stored.size(), 200u);
+  EXPECT_TRUE(shown == stored) << describe_difference(shown, stored, "plugin", "store");
+  EXPECT_TRUE(plugin_messages(tshark(), r + " -2", error) == shown) << error;
+
+  // One filter per kind of traffic: draw commands, agent data, audio.
+  for (const std::string name : {"display.copy_bits", "display.draw_fill", "display.draw_copy", "main.agent_data",
+                                 "playback.data", "inputs.mouse_position"}) {
+    const int64_t n = store_scalar(db, "SELECT count(*) FROM messages WHERE name = '" + name + "'");
+    const auto names = field_values(tshark(), r, "spicecap." + name, "spicecap.message");
+    EXPECT_GT(n, 0) << name;
+    EXPECT_EQ(std::count(names.begin(), names.end(), name), n) << name;
+  }
+  // Value filters on enumerations work by number.
+  EXPECT_EQ(static_cast<int64_t>(frames_matching(tshark(), r, "spicecap.display.draw_copy.base.clip.type == 0").size() > 0),
+            store_scalar(db, "SELECT count(*) > 0 FROM messages WHERE name = 'display.draw_copy' AND "
+                             "json_extract(fields, '$.base.clip.type') = 0"));
+}
+
+}  // namespace

@@ -1,0 +1,118 @@
+#pragma once
+// One SPICE connection as the Wireshark plugin sees it: the bytes TCP hands the
+// dissector, cut into messages by the project's ConnectionFramer (the one framing
+// state machine), and what each dissector call shows.
+//
+// Nothing here includes Wireshark: plugin.cpp turns tvbs and packet_info into
+// calls of on_segment() and turns the records back into trees and columns.
+//
+// First pass (packets in capture order): on_segment() feeds the bytes that are new
+// in the stream to the framer, picks the frames that lie completely inside the
+// segment, and says which trailing bytes TCP must keep and present again (with how
+// many more). The CallRecord is stored with the packet, so later visits (GUI
+// random access, tshark -2) show exactly what the first pass showed.
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <vector>
+
+#include "dissect/framing/connection_framer.hpp"
+
+namespace sc::wsplugin {
+
+using schema::Direction;
+
+// One message, or a run of bytes that could not be framed, as the framer cut it.
+struct FrameRecord {
+  uint64_t offset = 0;   // stream offset of its first byte
+  uint32_t wire_size = 0;
+  uint32_t sub_list = 0;  // full header: offset of the sub-message list, 0 = none
+  uint64_t serial = 0;
+  const schema::MessageDef* def = nullptr;  // null: unknown type or undecodable bytes
+  uint32_t caps = 0;       // index of the negotiated capabilities in force (Connection::caps)
+  uint16_t type = 0;       // wire type; 0 for link steps and undecodable bytes
+  uint8_t header_size = 0;
+  uint8_t channel_type = 0;  // as known when the frame was cut
+  bool undecodable = false;
+  bool has_serial = false;
+  uint64_t end() const { return offset + wire_size; }
+};
+
+// What one dissector call (one tvb of one direction) shows.
+struct CallRecord {
+  Direction dir = Direction::C2S;
+  uint64_t base = 0;             // stream offset of the tvb's first byte
+  uint32_t first_frame = 0;      // frames [first_frame, first_frame + frame_count) of `dir`
+  uint32_t frame_count = 0;
+  int64_t held_from = -1;        // tvb offset of bytes not framed yet (-1: none)
+  bool handed_back = false;      // ... and TCP was asked to present them again
+  bool seen_before = false;      // nothing new: every byte had reached the framer already
+  std::vector<framing::Problem> problems;  // framing problems noticed since the last record shown
+  uint8_t channel_type = 0;                // the connection as known after this call
+  uint8_t channel_id = 0;
+  framing::HeaderKind header = framing::HeaderKind::Unknown;
+
+  // A record whose bytes all went back to TCP, with nothing to report, adds no tree.
+  bool shows_something() const {
+    return frame_count > 0 || !problems.empty() || seen_before || !(held_from == 0 && handed_back);
+  }
+};
+
+// What the dissector asks of TCP reassembly after a call.
+struct Desegment {
+  bool wanted = false;
+  uint32_t offset = 0;     // tvb offset of the first byte to keep
+  uint32_t more = 0;       // bytes needed beyond the tvb; 0 = unknown (one more segment)
+};
+
+class Connection : private framing::FrameSink {
+ public:
+  Connection(bool midstream, framing::FramerOptions options);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // The stream offset of a TCP sequence number in `dir` (the first call of a
+  // direction is offset 0); negative for bytes before that.
+  int64_t offset_of(Direction dir, uint32_t seq);
+
+  // First pass. `bytes` are the captured bytes of a tvb that starts at stream
+  // offset `base` and reports `reported` bytes (more than captured when the
+  // capture cut packets short). The returned record's address stays valid for
+  // the life of the connection.
+  CallRecord& on_segment(Direction dir, uint64_t base, std::span<const uint8_t> bytes, uint64_t reported,
+                         bool can_desegment, uint64_t ts_ns, Desegment& request);
+
+  // First pass, bytes from before the first ones `dir` started with (an old
+  // retransmission or reordering): nothing to frame, nothing changes.
+  CallRecord& stale(Direction dir);
+
+  const FrameRecord& frame(Direction dir, uint32_t index) const { return dirs_[idx(dir)].frames[index]; }
+  const decode::NegotiatedCaps& caps(uint32_t index) const { return caps_[index]; }
+  const framing::ChannelState& state() const { return framer_.state(); }
+  bool midstream() const { return midstream_; }
+
+ private:
+  static size_t idx(Direction d) { return static_cast<size_t>(d); }
+  void on_frame(const framing::Frame& f, const framing::ChannelState& s) override;
+  void on_problem(const framing::Problem& p, const framing::ChannelState& s) override;
+
+  struct Dir {
+    std::vector<FrameRecord> frames;  // in stream order
+    bool started = false;
+    uint32_t last_seq = 0;
+    int64_t last_offset = 0;
+    uint64_t fed = 0;     // bytes of the stream given to the framer (or skipped as a gap)
+    uint64_t shown = 0;   // end of the last frame a record shows
+    bool holding = false;  // TCP keeps bytes from hold_start for us
+    uint64_t hold_start = 0;
+  };
+
+  bool midstream_;
+  std::vector<decode::NegotiatedCaps> caps_;
+  std::vector<framing::Problem> pending_;  // reported, not yet attached to a shown record
+  Dir dirs_[2];
+  std::deque<CallRecord> records_;
+  framing::ConnectionFramer framer_;  // last: it reports into the members above
+};
+
+}  // namespace sc::wsplugin

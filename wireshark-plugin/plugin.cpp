@@ -1,0 +1,323 @@
+// spicecap: an epan plugin for Wireshark 4.0 that decodes SPICE with
+// spice-capture's own framing (dissect/framing) and decoder (dissect/decode),
+// with the protocol description's dotted field names under "spicecap.".
+//
+// Registration: protocol "spicecap" beside the built-in "spice"; a TCP heuristic
+// on the link magic REDQ; Decode As on tcp.port; a port-range preference for
+// captures that start mid-session.
+#include <wireshark.h>
+
+#include <epan/conversation.h>
+#include <epan/dissectors/packet-tcp.h>
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/proto_data.h>
+#include <spice/protocol.h>
+
+#include <memory>
+#include <vector>
+
+#include "wireshark-plugin/connection.hpp"
+#include "wireshark-plugin/fields.hpp"
+#include "wireshark-plugin/tree.hpp"
+
+#ifndef SC_PLUGIN_VERSION
+#define SC_PLUGIN_VERSION "0.0.0"
+#endif
+
+extern "C" {
+extern WS_DLL_PUBLIC_DEF const gchar plugin_version[];
+extern WS_DLL_PUBLIC_DEF const int plugin_want_major;
+extern WS_DLL_PUBLIC_DEF const int plugin_want_minor;
+WS_DLL_PUBLIC_DEF void plugin_register(void);
+}
+
+const gchar plugin_version[] = SC_PLUGIN_VERSION;
+const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
+const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
+
+namespace sc::wsplugin {
+namespace {
+
+constexpr const char* kAbbrev = "spicecap";
+
+int proto_spicecap = -1;
+int proto_tcp = -1;
+dissector_handle_t spicecap_handle;
+
+// Preferences.
+range_t* pref_midsession_ports = nullptr;  // server ports whose connections may start mid-session
+range_t* registered_ports = nullptr;       // what is in the tcp.port table now
+guint pref_sniff_bytes = 64u << 10;        // ConnectionFramer's default; the import uses the same
+
+// One SPICE connection: which endpoint is the client, and its framing state.
+struct ConnectionState {
+  address client_addr = ADDRESS_INIT_NONE;
+  guint32 client_port = 0;
+  std::unique_ptr<Connection> conn;
+
+  Direction direction_of(const packet_info* pinfo) const {
+    return pinfo->srcport == client_port && addresses_equal(&pinfo->src, &client_addr) ? Direction::C2S
+                                                                                        : Direction::S2C;
+  }
+};
+
+// Owned here, freed when the capture file closes (conversation data dies with it).
+std::vector<std::unique_ptr<ConnectionState>>& states() {
+  static std::vector<std::unique_ptr<ConnectionState>> all;
+  return all;
+}
+
+void cleanup() { states().clear(); }
+
+bool starts_with_magic(tvbuff_t* tvb) {
+  return tvb_captured_length(tvb) >= 4 && tvb_get_letohl(tvb, 0) == SPICE_MAGIC;
+}
+
+// Decides, on the first bytes the dissector sees of a connection, which side is
+// the client (as `spice-capture import` does) and whether the link stage is there.
+ConnectionState* new_state(tvbuff_t* tvb, packet_info* pinfo) {
+  const bool redq = starts_with_magic(tvb);
+  bool src_is_client = true;
+  const auto* tcpd = proto_tcp >= 0 ? static_cast<const tcp_analysis*>(
+                                          conversation_get_proto_data(find_or_create_conversation(pinfo), proto_tcp))
+                                    : nullptr;
+  const guint16 syn_server_port = tcpd ? tcpd->server_port : 0;
+  if (redq) {
+    // The client speaks first; with the handshake seen, the initiator is the client.
+    if (syn_server_port != 0 && pinfo->srcport != pinfo->destport) src_is_client = pinfo->destport == syn_server_port;
+  } else if (pref_midsession_ports && value_is_in_range(pref_midsession_ports, pinfo->destport)) {
+    src_is_client = true;
+  } else if (pref_midsession_ports && value_is_in_range(pref_midsession_ports, pinfo->srcport)) {
+    src_is_client = false;
+  } else if (pinfo->match_uint == pinfo->srcport && pinfo->match_uint != pinfo->destport) {
+    src_is_client = false;  // Decode As matched the server's port on a server packet
+  } else if (syn_server_port != 0) {
+    src_is_client = pinfo->destport == syn_server_port;
+  }
+  auto st = std::make_unique<ConnectionState>();
+  copy_address_wmem(wmem_file_scope(), &st->client_addr, src_is_client ? &pinfo->src : &pinfo->dst);
+  st->client_port = src_is_client ? pinfo->srcport : pinfo->destport;
+  framing::FramerOptions options;
+  options.sniff_bytes = pref_sniff_bytes;
+  st->conn = std::make_unique<Connection>(!redq, options);
+  states().push_back(std::move(st));
+  return states().back().get();
+}
+
+const char* header_name(framing::HeaderKind k) {
+  switch (k) {
+    case framing::HeaderKind::Mini: return "mini";
+    case framing::HeaderKind::Full: return "full";
+    case framing::HeaderKind::Unknown: break;
+  }
+  return "unknown";
+}
+
+// "display s2c: draw_copy ×3, mark" (consecutive repeats folded).
+void set_info(packet_info* pinfo, const Connection& conn, const CallRecord& rec) {
+  if (!pinfo->cinfo) return;  // no columns wanted (tshark -q, -T fields without them)
+  const auto& reg = schema::Registry::spice();
+  wmem_strbuf_t* text = wmem_strbuf_new(pinfo->pool, "");
+  const uint8_t channel = rec.frame_count ? conn.frame(rec.dir, rec.first_frame).channel_type : rec.channel_type;
+  const std::string ch = reg.channel_name(channel);
+  wmem_strbuf_append_printf(text, "%s %s:", channel ? ch.c_str() : "spice", rec.dir == Direction::C2S ? "c2s" : "s2c");
+  unsigned listed = 0;
+  for (uint32_t i = 0; i < rec.frame_count;) {
+    const FrameRecord& f = conn.frame(rec.dir, rec.first_frame + i);
+    uint32_t run = 1;
+    while (i + run < rec.frame_count) {
+      const FrameRecord& g = conn.frame(rec.dir, rec.first_frame + i + run);
+      if (g.def != f.def || g.undecodable != f.undecodable || g.type != f.type) break;
+      ++run;
+    }
+    if (listed++ == 12) {
+      wmem_strbuf_append(text, " …");
+      break;
+    }
+    wmem_strbuf_append(text, listed > 1 ? ", " : " ");
+    if (f.def && f.def->is_link()) {
+      wmem_strbuf_append_printf(text, "link %s", f.def->name.c_str());
+    } else if (f.def) {
+      wmem_strbuf_append(text, f.def->name.c_str());
+    } else if (f.undecodable) {
+      wmem_strbuf_append_printf(text, "undecodable (%u bytes)", f.wire_size);
+    } else {
+      wmem_strbuf_append_printf(text, "unknown type %u", f.type);
+    }
+    if (run > 1) wmem_strbuf_append_printf(text, " ×%u", run);
+    i += run;
+  }
+  if (rec.frame_count == 0) {
+    wmem_strbuf_append(text, rec.seen_before                         ? " [bytes seen before]"
+                             : rec.held_from >= 0 && !rec.handed_back ? " [message continues, TCP reassembly off]"
+                                                                      : " [continuation]");
+  }
+  col_set_str(pinfo->cinfo, COL_PROTOCOL, "SPICEcap");
+  col_clear(pinfo->cinfo, COL_INFO);
+  col_append_sep_str(pinfo->cinfo, COL_INFO, " | ", wmem_strbuf_get_str(text));
+}
+
+void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Connection& conn, const CallRecord& rec) {
+  Fields& F = fields();
+  set_info(pinfo, conn, rec);
+  if (!tree) return;
+  const auto& reg = schema::Registry::spice();
+  const int len = static_cast<int>(tvb_captured_length(tvb));
+  proto_item* top = proto_tree_add_item(tree, proto_spicecap, tvb, 0, -1, ENC_NA);
+  proto_tree* t = proto_item_add_subtree(top, F.ett_top);
+  const std::string ch = reg.channel_name(rec.channel_type);
+  proto_item_append_text(top, ", %s channel %u, %s, %u message%s", ch.c_str(), rec.channel_id,
+                         rec.dir == Direction::C2S ? "client to server" : "server to client", rec.frame_count,
+                         rec.frame_count == 1 ? "" : "s");
+  proto_item* gi = proto_tree_add_uint(t, F.channel, tvb, 0, 0, rec.channel_type);
+  proto_item_set_generated(gi);
+  gi = proto_tree_add_uint(t, F.channel_id, tvb, 0, 0, rec.channel_id);
+  proto_item_set_generated(gi);
+  gi = proto_tree_add_string(t, F.header, tvb, 0, 0, header_name(rec.header));
+  proto_item_set_generated(gi);
+  gi = proto_tree_add_boolean(t, F.midstream, tvb, 0, 0, conn.midstream());
+  proto_item_set_generated(gi);
+
+  // Bytes before the first message: the tail of one shown elsewhere.
+  int at = 0;
+  const int first_at = rec.frame_count ? static_cast<int>(conn.frame(rec.dir, rec.first_frame).offset - rec.base)
+                       : rec.held_from >= 0 ? static_cast<int>(rec.held_from)
+                                           : len;
+  if (first_at > 0) {
+    proto_tree_add_item(t, F.continuation, tvb, 0, std::min(first_at, len), ENC_NA);
+    if (rec.seen_before) {
+      proto_tree_add_expert_format(t, pinfo, &F.ei_seen_before, tvb, 0, std::min(first_at, len),
+                                   "these bytes reached the framer in an earlier packet (retransmission)");
+    }
+  }
+  for (uint32_t i = 0; i < rec.frame_count; ++i) {
+    const FrameRecord& f = conn.frame(rec.dir, rec.first_frame + i);
+    at = static_cast<int>(f.offset - rec.base);
+    add_message_tree(t, tvb, pinfo, at, f, rec.dir, conn.caps(f.caps));
+  }
+  if (rec.held_from >= 0 && rec.held_from < len) {
+    const int h = static_cast<int>(rec.held_from);
+    proto_tree_add_item(t, F.pending, tvb, h, len - h, ENC_NA);
+    if (!rec.handed_back) {
+      proto_tree_add_expert_format(t, pinfo, &F.ei_no_reassembly, tvb, h, len - h,
+                                   "the message starting here continues in later segments, but TCP reassembly "
+                                   "(tcp.desegment_tcp_streams) is off: it is framed but not shown");
+    }
+  }
+  for (const auto& p : rec.problems) {
+    int where = 0;
+    if (p.stream_offset >= rec.base && p.stream_offset < rec.base + static_cast<uint64_t>(len)) {
+      where = static_cast<int>(p.stream_offset - rec.base);
+    }
+    const int sev = p.severity == decode::Severity::Error ? PI_ERROR
+                    : p.severity == decode::Severity::Warning ? PI_WARN
+                                                             : PI_NOTE;
+    proto_tree_add_expert_format(t, pinfo, F.expert_for(p.code, sev), tvb, where, 0, "%s at stream offset %" PRIu64
+                                 ": %s", p.dir == Direction::C2S ? "c2s" : "s2c", p.stream_offset, p.text.c_str());
+  }
+}
+
+int dissect_spicecap(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+  auto* tcp = static_cast<tcpinfo*>(data);
+  if (!tcp) return 0;  // SPICE runs over TCP only
+  conversation_t* conv = find_or_create_conversation(pinfo);
+  auto* st = static_cast<ConnectionState*>(conversation_get_proto_data(conv, proto_spicecap));
+  if (!st) {
+    if (PINFO_FD_VISITED(pinfo)) return 0;
+    st = new_state(tvb, pinfo);
+    conversation_add_proto_data(conv, proto_spicecap, st);
+  }
+  Connection& conn = *st->conn;
+  const Direction dir = st->direction_of(pinfo);
+  const int captured = static_cast<int>(tvb_captured_length(tvb));
+  CallRecord* rec = nullptr;
+  if (!PINFO_FD_VISITED(pinfo)) {
+    const int64_t base = conn.offset_of(dir, tcp->seq);
+    const uint64_t ts = static_cast<uint64_t>(pinfo->abs_ts.secs) * 1000000000u + static_cast<uint64_t>(pinfo->abs_ts.nsecs);
+    const uint8_t* bytes = captured > 0 ? tvb_get_ptr(tvb, 0, captured) : nullptr;
+    Desegment request;
+    if (base < 0) {
+      rec = &conn.stale(dir);
+    } else {
+      rec = &conn.on_segment(dir, static_cast<uint64_t>(base), {bytes, static_cast<size_t>(captured)},
+                             tvb_reported_length(tvb), pinfo->can_desegment != 0, ts, request);
+    }
+    if (request.wanted) {
+      pinfo->desegment_offset = static_cast<int>(request.offset);
+      pinfo->desegment_len = request.more ? request.more : DESEGMENT_ONE_MORE_SEGMENT;
+    }
+    if (p_get_proto_data(wmem_file_scope(), pinfo, proto_spicecap, tcp->seq)) {
+      p_remove_proto_data(wmem_file_scope(), pinfo, proto_spicecap, tcp->seq);
+    }
+    p_add_proto_data(wmem_file_scope(), pinfo, proto_spicecap, tcp->seq, rec);
+  } else {
+    rec = static_cast<CallRecord*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_spicecap, tcp->seq));
+    if (!rec) return captured;  // TCP did not hand these bytes to us on the first pass
+  }
+  if (rec->shows_something()) show_record(tvb, pinfo, tree, conn, *rec);
+  return captured;
+}
+
+gboolean dissect_spicecap_heur(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+  if (!data || !starts_with_magic(tvb)) return FALSE;
+  conversation_t* conv = find_or_create_conversation(pinfo);
+  conversation_set_dissector(conv, spicecap_handle);
+  dissect_spicecap(tvb, pinfo, tree, data);
+  return TRUE;
+}
+
+void apply_prefs() {
+  if (!spicecap_handle) return;
+  if (registered_ports) {
+    dissector_delete_uint_range("tcp.port", registered_ports, spicecap_handle);
+    wmem_free(wmem_epan_scope(), registered_ports);
+    registered_ports = nullptr;
+  }
+  if (pref_midsession_ports) {
+    registered_ports = range_copy(wmem_epan_scope(), pref_midsession_ports);
+    dissector_add_uint_range("tcp.port", registered_ports, spicecap_handle);
+  }
+}
+
+void register_protocol() {
+  proto_spicecap = proto_register_protocol("SPICE (spice-capture decoder)", "SPICEcap", kAbbrev);
+  register_fields(proto_spicecap, kAbbrev);
+  spicecap_handle = register_dissector(kAbbrev, dissect_spicecap, proto_spicecap);
+
+  module_t* prefs = prefs_register_protocol(proto_spicecap, apply_prefs);
+  range_convert_str(wmem_epan_scope(), &pref_midsession_ports, "", 65535);
+  prefs_register_range_preference(
+      prefs, "midsession_ports", "Server ports of mid-session captures",
+      "TCP ports of SPICE servers whose connections the capture may have joined after the link stage. "
+      "Connections on these ports are decoded even without the REDQ link magic: the channel type and "
+      "header kind are inferred from the first bytes (as spice-capture import --port does).",
+      &pref_midsession_ports, 65535);
+  prefs_register_uint_preference(
+      prefs, "sniff_bytes", "Bytes to infer a mid-session channel from",
+      "How many bytes of a connection without a link stage (both directions together) the framer "
+      "reads before it decides the channel type and header kind. Nothing of such a connection is "
+      "shown before that. 65536 is what spice-capture import uses.",
+      10, &pref_sniff_bytes);
+  register_cleanup_routine(cleanup);
+}
+
+void register_handoff() {
+  proto_tcp = proto_get_id_by_filter_name("tcp");
+  collect_decoded_fields();
+  heur_dissector_add("tcp", dissect_spicecap_heur, "SPICE over TCP (spice-capture decoder)", "spicecap_tcp",
+                     proto_spicecap, HEURISTIC_ENABLE);
+  dissector_add_for_decode_as("tcp.port", spicecap_handle);
+  apply_prefs();
+}
+
+}  // namespace
+}  // namespace sc::wsplugin
+
+void plugin_register(void) {
+  static proto_plugin plugin;
+  plugin.register_protoinfo = sc::wsplugin::register_protocol;
+  plugin.register_handoff = sc::wsplugin::register_handoff;
+  proto_register_plugin(&plugin);
+}

@@ -64,15 +64,28 @@ void TcpReassembler::add(const TcpSegment& seg, uint64_t ts) {
       s.started = true;
       s.base = seg.seq;
     }
-    // Where the segment lies relative to what we expect, in 64-bit stream offsets.
-    const auto delta = static_cast<int32_t>(seg.seq - static_cast<uint32_t>(s.base + s.next));
-    const int64_t at = static_cast<int64_t>(s.next) + delta;
+    const int64_t at = offset_of(s, seg.seq);
     if (at >= 0) deliver(*f, side, static_cast<uint64_t>(at), seg.payload, ts);
+  }
+  if ((seg.flags & kFin) && s.started) {
+    const int64_t end = offset_of(s, seg.seq) + static_cast<int64_t>(seg.payload.size());
+    if (end >= 0) s.fin_at = static_cast<uint64_t>(end);
+  }
+  // The peer's acknowledgements tell how far this side's stream reached.
+  if ((seg.flags & kAck) && f->sides[1 - side].started) {
+    const int64_t acked = offset_of(f->sides[1 - side], seg.ack);
+    if (acked > 0) f->sides[1 - side].acked = std::max(f->sides[1 - side].acked, static_cast<uint64_t>(acked));
   }
   if (seg.flags & (kFin | kRst)) {
     s.closed = true;
     if (seg.flags & kRst) f->sides[1 - side].closed = true;
   }
+}
+
+// A sequence number as a 64-bit stream offset, relative to what the side expects next.
+int64_t TcpReassembler::offset_of(const Side& s, uint32_t seq) {
+  const auto delta = static_cast<int32_t>(seq - static_cast<uint32_t>(s.base + s.next));
+  return static_cast<int64_t>(s.next) + delta;
 }
 
 void TcpReassembler::deliver(Flow& f, int side, uint64_t at, std::span<const uint8_t> bytes, uint64_t ts) {
@@ -133,7 +146,17 @@ void TcpReassembler::flush_holes(Flow& f, int side, uint64_t ts, size_t keep_byt
 
 void TcpReassembler::close(Flow& f, uint64_t ts) {
   if (!f.open) return;
-  for (int side = 0; side < 2; ++side) flush_holes(f, side, ts, 0);
+  for (int side = 0; side < 2; ++side) {
+    flush_holes(f, side, ts, 0);
+    // Bytes at the very end that never arrived leave no hole behind them: only
+    // the FIN or the peer's acknowledgement shows they existed.
+    Side& s = f.sides[side];
+    const uint64_t end = s.fin_at ? *s.fin_at : s.acked;
+    if (end > s.next) {
+      consumer_.on_gap(f.id, side, end - s.next, ts);
+      s.next = end;
+    }
+  }
   f.open = false;
   consumer_.on_close(f.id, ts);
 }

@@ -7,6 +7,7 @@
 // offsets, so streams longer than 4 GiB wrap correctly.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -47,6 +48,10 @@ class TcpReassembler {
     uint32_t base = 0;   // sequence number of stream offset 0
     uint64_t next = 0;   // next stream offset expected
     bool closed = false;
+    // Where the stream is known to reach even if its last bytes were never
+    // captured: the FIN's position, else the furthest the peer acknowledged.
+    std::optional<uint64_t> fin_at;
+    uint64_t acked = 0;
     std::map<uint64_t, std::vector<uint8_t>> waiting;
     size_t waiting_bytes = 0;
   };
@@ -63,6 +68,7 @@ class TcpReassembler {
   void deliver(Flow& f, int side, uint64_t at, std::span<const uint8_t> bytes, uint64_t ts);
   void drain(Flow& f, int side, uint64_t ts);
   void flush_holes(Flow& f, int side, uint64_t ts, size_t keep_bytes);
+  static int64_t offset_of(const Side& s, uint32_t seq);
   void close(Flow& f, uint64_t ts);
 
   StreamConsumer& consumer_;

@@ -20,6 +20,7 @@ std::optional<TcpSegment> parse_tcp_header(TcpSegment seg, std::span<const uint8
   seg.src.port = be16(l4.data());
   seg.dst.port = be16(l4.data() + 2);
   seg.seq = be32(l4.data() + 4);
+  seg.ack = be32(l4.data() + 8);
   seg.flags = l4[13];
   seg.payload = l4.subspan(off);
   return seg;

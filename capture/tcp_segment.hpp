@@ -24,6 +24,7 @@ enum TcpFlags : uint8_t { kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10 };
 struct TcpSegment {
   Endpoint src, dst;
   uint32_t seq = 0;
+  uint32_t ack = 0;  // meaningful when flags has kAck
   uint8_t flags = 0;
   std::span<const uint8_t> payload;
   bool fragment = false;  // an IPv4 fragment: not reassembled

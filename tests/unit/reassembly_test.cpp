@@ -72,6 +72,35 @@ TEST(Reassembly, MissingBytesBecomeAGap) {
   EXPECT_EQ(c.gaps[0], 7u);
 }
 
+TEST(Reassembly, LostLastSegmentIsAGapByFinOrAck) {
+  {
+    Collect c;
+    sc::capture::TcpReassembler r(c);
+    Stream s;
+    r.add(s.seg(100, "abc"), 1);
+    // "defg" at 103 was lost; the FIN after it sits at 107.
+    r.add(s.seg(107, "", sc::capture::kAck | sc::capture::kFin), 2);
+    r.finish(3);
+    EXPECT_EQ(c.data[0], "abc<gap>");
+    ASSERT_EQ(c.gaps.size(), 1u);
+    EXPECT_EQ(c.gaps[0], 4u);
+  }
+  {
+    Collect c;
+    sc::capture::TcpReassembler r(c);
+    Stream s;
+    r.add(s.seg(100, "abc"), 1);
+    // The peer acknowledges 10 bytes it received: 7 of them were never captured.
+    TcpSegment ack = s.seg(5000, "x", sc::capture::kAck, true);
+    ack.ack = 110;
+    r.add(ack, 2);
+    r.finish(3);
+    EXPECT_EQ(c.data[0], "abc<gap>");
+    ASSERT_EQ(c.gaps.size(), 1u);
+    EXPECT_EQ(c.gaps[0], 7u);
+  }
+}
+
 TEST(Reassembly, SequenceNumbersWrap) {
   Collect c;
   sc::capture::TcpReassembler r(c);

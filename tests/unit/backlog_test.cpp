@@ -4,6 +4,7 @@
 // many more would complete the next frame.
 #include <gtest/gtest.h>
 
+#include "frame_recorder.hpp"
 #include "wire_builder.hpp"
 #include "dissect/framing/connection_framer.hpp"
 
@@ -14,16 +15,11 @@ using sc::framing::ConnectionFramer;
 using sc::framing::HeaderKind;
 using sc::schema::Direction;
 
-struct Null : sc::framing::FrameSink {
-  int frames = 0;
-  void on_frame(const sc::framing::Frame&, const sc::framing::ChannelState&) override { ++frames; }
-  void on_problem(const sc::framing::Problem&, const sc::framing::ChannelState&) override {}
-};
 
 Bytes slice(const Bytes& b, size_t from, size_t to) { return {b.begin() + from, b.begin() + to}; }
 
 TEST(Backlog, LinkStageAndDataStageAnnounceWhatTheyNeed) {
-  Null sink;
+  Recorder sink;
   ConnectionFramer fr(sink, false);
   const Bytes mess = client_link(SPICE_CHANNEL_INPUTS, 7, {kAllCommon});
   // Half a link header: the rest of the 16 bytes first.
@@ -60,14 +56,14 @@ TEST(Backlog, LinkStageAndDataStageAnnounceWhatTheyNeed) {
   EXPECT_EQ(b.wanted, 2u);
   fr.feed(Direction::C2S, slice(key, 4, 7), 9);
   EXPECT_EQ(fr.backlog(Direction::C2S).wanted, key.size() - 7);
-  const int before = sink.frames;
+  const int before = static_cast<int>(sink.frames.size());
   fr.feed(Direction::C2S, slice(key, 7, key.size()), 10);
-  EXPECT_EQ(sink.frames, before + 1);
+  EXPECT_EQ(static_cast<int>(sink.frames.size()), before + 1);
   EXPECT_EQ(fr.backlog(Direction::C2S).bytes, 0u);
 }
 
 TEST(Backlog, UnknownWhileInferringAMidSessionChannel) {
-  Null sink;
+  Recorder sink;
   ConnectionFramer fr(sink, true);
   fr.feed(Direction::C2S, data_message(HeaderKind::Mini, SPICE_MSGC_INPUTS_KEY_DOWN, u32(0x1e)), 1);
   const auto b = fr.backlog(Direction::C2S);

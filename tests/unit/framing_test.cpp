@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dissect/framing/connection_framer.hpp"
+#include "frame_recorder.hpp"
 #include "wire_builder.hpp"
 
 namespace {
@@ -11,29 +12,6 @@ using namespace sc::test;
 using sc::framing::ConnectionFramer;
 using sc::framing::HeaderKind;
 using sc::schema::Direction;
-
-struct Recorder : sc::framing::FrameSink {
-  struct Seen {
-    Direction dir;
-    std::string name;
-    uint64_t offset;
-    size_t size;
-  };
-  std::vector<Seen> frames;
-  std::vector<sc::framing::Problem> problems;
-  int known = 0;
-  void on_frame(const sc::framing::Frame& f, const sc::framing::ChannelState&) override {
-    frames.push_back({f.dir, f.def ? f.def->full_name : (f.undecodable ? "undecodable" : "unknown"), f.stream_offset,
-                      f.wire.size()});
-  }
-  void on_problem(const sc::framing::Problem& p, const sc::framing::ChannelState&) override { problems.push_back(p); }
-  void on_channel_known(const sc::framing::ChannelState&) override { ++known; }
-  std::vector<std::string> names(Direction d) const {
-    std::vector<std::string> out;
-    for (const auto& f : frames) if (f.dir == d) out.push_back(f.name);
-    return out;
-  }
-};
 
 Bytes inputs_key_down(uint32_t code) { return u32(code); }
 

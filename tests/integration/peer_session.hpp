@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -75,11 +76,32 @@ inline RecordedSession record_qemu_session(const std::string& name, int duration
   return s;
 }
 
-// One recorded session per test binary, made on first use and removed at exit.
+// The session CTest's fixture records once per run (tests/integration/CMakeLists.txt)
+// in <build>/test-sessions/qemu, beside the test binaries' bin/; a test binary run
+// on its own, without that, records one of its own on first use and removes it at exit.
 inline const RecordedSession& shared_qemu_session() {
   struct Owner {
-    RecordedSession s = record_qemu_session("shared");
-    ~Owner() { std::filesystem::remove_all(s.dir); }
+    RecordedSession s;
+    bool owned = false;
+    Owner() {
+      const auto dir = std::filesystem::path(bin_dir()).parent_path() / "test-sessions" / "qemu";
+      if (std::filesystem::exists(dir / "session.json") && std::filesystem::exists(dir / "session.pcap")) {
+        s.dir = dir;
+        s.pcap = dir / "session.pcap";
+        s.meta_path = dir / "session.json";
+        std::ifstream in(s.meta_path);
+        s.meta = nlohmann::json::parse(in, nullptr, false);
+        if (!s.meta.is_discarded() && s.meta.contains("server")) {
+          s.port = s.meta["server"]["port"].get<int>();
+          return;
+        }
+      }
+      s = record_qemu_session("shared");
+      owned = true;
+    }
+    ~Owner() {
+      if (owned) std::filesystem::remove_all(s.dir);
+    }
   };
   static Owner owner;
   return owner.s;

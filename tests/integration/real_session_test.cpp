@@ -21,9 +21,12 @@ class RealSession : public ::testing::Test {
   static void SetUpTestSuite() {
     session_ = &shared_qemu_session();
     if (!session_->error.empty()) return;
-    db_path_ = (session_->dir / "session.db").string();
+    // The recorded session is shared with other test processes: databases are our own.
+    work_ = temp_dir("real");
+    db_path_ = (work_ / "session.db").string();
     import_ = run(spice_capture() + " import " + session_->pcap.string() + " --db " + db_path_, 120);
   }
+  static void TearDownTestSuite() { std::filesystem::remove_all(work_); }
   void SetUp() override {
     ASSERT_TRUE(session_->error.empty()) << session_->error;
     ASSERT_EQ(import_.exit_code, 0) << import_.output;
@@ -43,11 +46,13 @@ class RealSession : public ::testing::Test {
 
   static const RecordedSession* session_;
   static std::string db_path_;
+  static std::filesystem::path work_;
   static CommandResult import_;
   std::unique_ptr<Database> db_;
 };
 const RecordedSession* RealSession::session_ = nullptr;
 std::string RealSession::db_path_;
+std::filesystem::path RealSession::work_;
 CommandResult RealSession::import_;
 
 TEST_F(RealSession, EveryChannelQemuOffersIsDecoded) {
@@ -165,7 +170,7 @@ TEST_F(RealSession, InputsShowWhatTheClientDid) {
 }
 
 TEST_F(RealSession, RedactionBlanksKeystrokesDeviceDataAndPasswords) {
-  const std::string redacted = (session_->dir / "redacted.db").string();
+  const std::string redacted = (work_ / "redacted.db").string();
   std::filesystem::remove(redacted);
   auto r = run(spice_capture() + " import " + session_->pcap.string() + " --redact --db " + redacted);
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -460,6 +460,8 @@ def main(argv):
     # Also when started in the background, where SIGINT arrives ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     meta = {'args': vars(args), 'error': None}
+    for path in (args.out, args.meta):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     status = 0
     try:
         capture(args, meta)

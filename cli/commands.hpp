@@ -10,6 +10,7 @@ void register_sessions(CLI::App& app);
 void register_channels(CLI::App& app);
 void register_messages(CLI::App& app);
 void register_stats(CLI::App& app);
+void register_problems(CLI::App& app);
 void register_fields(CLI::App& app);
 void register_serve(CLI::App& app);
 

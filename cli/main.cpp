@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
       "  spice-capture channels --db s.db               each channel: caps, header, traffic\n"
       "  spice-capture messages --db s.db -n main.init  decoded messages (add --json)\n"
       "  spice-capture stats --db s.db                  messages and bytes per channel/message\n"
+      "  spice-capture problems --db s.db               gaps, resyncs and fields that did not decode\n"
       "  spice-capture serve --scenario desktop         run our own SPICE server\n\n"
       "Run `spice-capture <command> --help` for a command's options and examples.");
   sc::cli::register_import(app);
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   sc::cli::register_channels(app);
   sc::cli::register_messages(app);
   sc::cli::register_stats(app);
+  sc::cli::register_problems(app);
   sc::cli::register_fields(app);
   sc::cli::register_serve(app);
   try {

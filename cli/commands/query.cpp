@@ -1,4 +1,5 @@
 // The read-only commands over the store: sessions, channels, messages, stats.
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -35,9 +36,13 @@ struct Filters {
   }
 
   // SQL condition over tables aliased c (channels) and s (sessions).
-  std::string where(std::vector<store::Cell>& params, bool with_messages) const {
+  std::string where(std::vector<store::Cell>& params, bool with_messages,
+                    std::string_view capture_column = "c.capture_id") const {
     std::string w = " WHERE 1=1";
-    if (capture) { w += " AND c.capture_id = ?"; params.emplace_back(*capture); }
+    if (capture) {
+      w += " AND " + std::string(capture_column) + " = ?";
+      params.emplace_back(*capture);
+    }
     if (session) { w += " AND s.session_id = ?"; params.emplace_back(*session); }
     if (channel) { w += " AND c.id = ?"; params.emplace_back(*channel); }
     if (!type.empty()) { w += " AND c.type_name = ?"; params.emplace_back(type); }
@@ -105,6 +110,25 @@ int run_messages(const Filters& f) {
   return show(sql, p, f, {"fields"});
 }
 
+int run_problems(const Filters& f, const std::string& min_severity) {
+  std::vector<store::Cell> p;
+  // Problems about a whole capture (a truncated file) have no channel: channel
+  // filters leave them out, --capture keeps them.
+  std::string sql =
+      "SELECT pr.id, pr.severity, pr.code, coalesce(c.type_name, '-') AS channel, pr.channel AS channel_id, "
+      "pr.direction, pr.stream_offset, pr.message, pr.offset, pr.path, pr.text"
+      " FROM problems pr LEFT JOIN channels c ON c.id = pr.channel LEFT JOIN sessions s ON s.id = c.session" +
+      f.where(p, false, "pr.capture_id");
+  static const std::vector<std::string> kOrder = {"info", "warning", "error"};
+  const auto at = std::find(kOrder.begin(), kOrder.end(), min_severity) - kOrder.begin();
+  sql += " AND pr.severity IN (";
+  for (size_t i = static_cast<size_t>(at); i < kOrder.size(); ++i) sql += (i > static_cast<size_t>(at) ? ",'" : "'") + kOrder[i] + "'";
+  sql += ") ORDER BY pr.id LIMIT ? OFFSET ?";
+  p.emplace_back(f.limit);
+  p.emplace_back(f.offset);
+  return show(sql, p, f);
+}
+
 int run_stats(const Filters& f) {
   auto db = open_for_query(f.db);
   std::vector<store::Cell> p1, p2;
@@ -169,6 +193,25 @@ void register_messages(CLI::App& app) {
   cmd->add_option("-l,--limit", f->limit, "At most this many messages (default 50)");
   cmd->add_option("--offset", f->offset, "Skip this many messages first");
   cmd->callback([f] { throw CLI::RuntimeError(run_messages(*f)); });
+}
+
+void register_problems(CLI::App& app) {
+  auto f = std::make_shared<Filters>();
+  auto severity = std::make_shared<std::string>("info");
+  auto* cmd = app.add_subcommand("problems", "List what was not as it should be: gaps, resyncs, bad fields");
+  cmd->footer(
+      "Each problem is located: channel, direction, stream offset, message id, offset\n"
+      "in the message and field path. Codes are listed in docs/store.md.\n\n"
+      "Examples:\n"
+      "  spice-capture problems --db s.db\n"
+      "  spice-capture problems --severity error --json");
+  f->add_common(cmd);
+  f->add_channel(cmd);
+  cmd->add_option("--severity", *severity, "Only this severity and worse: info, warning, error")
+      ->check(CLI::IsMember({"info", "warning", "error"}));
+  cmd->add_option("-l,--limit", f->limit, "At most this many problems (default 50)");
+  cmd->add_option("--offset", f->offset, "Skip this many problems first");
+  cmd->callback([f, severity] { throw CLI::RuntimeError(run_problems(*f, *severity)); });
 }
 
 void register_stats(CLI::App& app) {

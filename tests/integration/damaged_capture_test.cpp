@@ -66,6 +66,12 @@ TEST_F(DamagedCapture, LostSegmentGivesAGapAndTheRestDecodes) {
   auto r = import(path("lost.pcap"), path("lost.db"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(scalar(path("lost.db"), "SELECT count(*) FROM problems WHERE code = 'gap'"), 1);
+  auto listed = run(spice_capture() + " problems --db " + path("lost.db") + " --severity error --json", 60, true);
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  auto problems = nlohmann::json::parse(listed.output);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0]["code"], "gap");
+  EXPECT_FALSE(problems[0]["channel"].is_null());
   // Inputs were untouched by the loss: all of them are still there.
   EXPECT_EQ(scalar(path("lost.db"), "SELECT count(*) FROM messages WHERE name = 'inputs.key_down'"), 3);
   EXPECT_EQ(scalar(path("lost.db"), "SELECT count(*) FROM sessions"), 2);

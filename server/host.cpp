@@ -181,27 +181,34 @@ int Host::configure_and_start() {
     record = std::move(opened.file);
   }
 
-  for (auto [want, out] : {std::pair{settings_.port, &port_}, std::pair{settings_.tls_port, &tls_port_}}) {
-    if (want < 0) continue;
-    if (want > 0) {
-      *out = want;
-      continue;
+  // A port picked free can be taken by another process before libspice-server
+  // binds it (tests start many servers at once): picked ports get a few tries.
+  const bool picked_any = settings_.port == 0 || settings_.tls_port == 0;
+  for (int attempt = 1;; ++attempt) {
+    for (auto [want, out] : {std::pair{settings_.port, &port_}, std::pair{settings_.tls_port, &tls_port_}}) {
+      if (want < 0) continue;
+      if (want > 0) {
+        *out = want;
+        continue;
+      }
+      auto picked = pick_free_port(settings_.addr);
+      if (!picked) {
+        reporter_.event("error", {{"message", picked.error().message}});
+        return kServeFailure;
+      }
+      *out = picked.value();
     }
-    auto picked = pick_free_port(settings_.addr);
-    if (!picked) {
-      reporter_.event("error", {{"message", picked.error().message}});
-      return kServeFailure;
-    }
-    *out = picked.value();
-  }
 
-  core_ = std::make_unique<GlibCore>([this](const ChannelEvent& e) { on_channel_event(e); });
-  server_.reset(spice_server_new());
-  if (Result<void> st = apply_server_settings(); !st) {
-    reporter_.event("error", {{"message", st.error().message}});
-    return st.error().message.rfind("cannot read", 0) == 0 ? kServeInput : kServeUsage;
-  }
-  if (spice_server_init(server_.get(), core_->interface()) != 0) {
+    // A failed server still uses its core while it is destroyed: server first.
+    server_.reset();
+    core_ = std::make_unique<GlibCore>([this](const ChannelEvent& e) { on_channel_event(e); });
+    server_.reset(spice_server_new());
+    if (Result<void> st = apply_server_settings(); !st) {
+      reporter_.event("error", {{"message", st.error().message}});
+      return st.error().message.rfind("cannot read", 0) == 0 ? kServeInput : kServeUsage;
+    }
+    if (spice_server_init(server_.get(), core_->interface()) == 0) break;
+    if (picked_any && attempt < 5) continue;
     reporter_.event("error", {{"message", "spice_server_init failed (port " + std::to_string(port_) +
                                               (tls_port_ > 0 ? ", tls port " + std::to_string(tls_port_) : "") +
                                               " taken, or bad TLS files?)"}});

@@ -195,6 +195,19 @@ def answers_spice_link(port):
         return False
 
 
+PORT_ATTEMPTS = 3
+PORT_TAKEN_SIGNS = ('binding socket', 'Failed to open SPICE sockets', 'Address already in use', 'taken')
+
+
+def port_was_taken(stderr_path):
+    try:
+        with open(stderr_path, errors='replace') as f:
+            text = f.read()
+    except OSError:
+        return False
+    return any(sign in text for sign in PORT_TAKEN_SIGNS)
+
+
 def last_line(path):
     try:
         with open(path, errors='replace') as f:
@@ -402,13 +415,22 @@ def capture(args, meta):
     t_start = time.monotonic()
     out = os.path.abspath(args.out)
     stem = os.path.splitext(out)[0]
-    port = free_tcp_port()
-    meta.update(pcap=out, server={'kind': args.server, 'port': port})
-
-    server = Server(args, port, stem + '.server.log')
+    # A port found free can be taken before the server binds it (an outgoing
+    # connection elsewhere gets it as its ephemeral port): then try another.
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = free_tcp_port()
+        meta.update(pcap=out, server={'kind': args.server, 'port': port})
+        server = Server(args, port, stem + '.server.log')
+        try:
+            server.start()
+            break
+        except HarnessError:
+            server.stop()
+            if attempt == PORT_ATTEMPTS or not port_was_taken(server.stderr_path):
+                meta['server'].update(cmd=server.cmd, log=server.stderr_path)
+                raise
     tcpdump = Tcpdump(out, port)
     try:
-        server.start()
         meta['server']['start_seconds'] = round(time.monotonic() - t_start, 3)
         tcpdump.start()
         meta['tcpdump'] = {'cmd': tcpdump.cmd}

@@ -258,6 +258,30 @@ class WiresharkPlugin : public ::testing::Test {
     if (!home_.empty()) fs::remove_all(home_);
   }
   const Tshark& tshark() const { return *tshark_; }
+
+  struct Session {
+    Capture cap;
+    fs::path db;
+    std::string r;  // tshark's "-r FILE"
+    std::multiset<Msg> stored, shown;
+  };
+  // Records a session, imports it and reads it with the plugin: the two must
+  // hold the same messages at the same stream offsets (and at least `min_messages`).
+  void record_and_compare(Session& s, const std::string& name, const std::string& args, size_t min_messages) {
+    record(s.cap, name, args);
+    ASSERT_TRUE(s.cap.error.empty()) << s.cap.error;
+    s.db = s.cap.dir / "session.db";
+    ASSERT_EQ(import(s.cap.pcap, s.db), "");
+    s.r = "-r " + s.cap.pcap.string();
+    std::string error;
+    s.stored = store_messages(s.db);
+    s.shown = plugin_messages(tshark(), s.r, error);
+    ASSERT_EQ(error, "");
+    ASSERT_GT(s.stored.size(), min_messages);
+    EXPECT_EQ(s.shown.size(), s.stored.size());
+    EXPECT_TRUE(s.shown == s.stored) << describe_difference(s.shown, s.stored, "plugin", "store");
+  }
+
   fs::path home_;
   std::unique_ptr<Tshark> tshark_;
 };
@@ -322,21 +346,16 @@ TEST_F(WiresharkPlugin, EveryDescribedFieldIsAWiresharkField) {
 // QEMU with every channel; spicy-screenshot, then a GLib client that asks for LZ4
 // images, types, moves, clicks and writes to the port channels.
 TEST_F(WiresharkPlugin, QemuSessionDecodesAsImportDoes) {
-  Capture cap;
-  record(cap, "qemu", "--preferred-compression lz4 --duration 4");
-  ASSERT_TRUE(cap.error.empty()) << cap.error;
-  const fs::path db = cap.dir / "session.db";
-  ASSERT_EQ(import(cap.pcap, db), "");
-  const std::string r = "-r " + cap.pcap.string();
-
   // 1. The same messages at the same stream offsets as the store, every channel.
+  Session ses;
+  record_and_compare(ses, "qemu", "--preferred-compression lz4 --duration 4", 300);
+  if (HasFatalFailure()) return;
+  const Capture& cap = ses.cap;
+  const fs::path& db = ses.db;
+  const std::string& r = ses.r;
+  const auto& stored = ses.stored;
+  const auto& shown = ses.shown;
   std::string error;
-  const auto stored = store_messages(db);
-  const auto shown = plugin_messages(tshark(), r, error);
-  ASSERT_EQ(error, "");
-  ASSERT_GT(stored.size(), 300u);
-  EXPECT_EQ(shown.size(), stored.size());
-  EXPECT_TRUE(shown == stored) << describe_difference(shown, stored, "plugin", "store");
   for (const char* channel : {"main", "display", "inputs", "cursor", "playback", "record", "usbredir", "port", "webdav",
                               "smartcard"}) {
     EXPECT_TRUE(std::any_of(shown.begin(), shown.end(),
@@ -504,20 +523,16 @@ TEST_F(WiresharkPlugin, QemuSessionDecodesAsImportDoes) {
 
 // Our own server: the desktop workload, the simulated agent and audio.
 TEST_F(WiresharkPlugin, OwnServerSessionDecodesAsImportDoes) {
-  Capture cap;
-  record(cap, "serve",
-         "--clients glib --duration 4 --preferred-compression lz4 --server cmd --server-cmd '" + bin_dir() +
-             "/spice-capture serve --port {port} --scenario desktop --agent --audio'");
-  ASSERT_TRUE(cap.error.empty()) << cap.error;
-  const fs::path db = cap.dir / "session.db";
-  ASSERT_EQ(import(cap.pcap, db), "");
-  const std::string r = "-r " + cap.pcap.string();
+  Session ses;
+  record_and_compare(ses, "serve",
+                     "--clients glib --duration 4 --preferred-compression lz4 --server cmd --server-cmd '" +
+                         bin_dir() + "/spice-capture serve --port {port} --scenario desktop --agent --audio'",
+                     200);
+  if (HasFatalFailure()) return;
+  const fs::path& db = ses.db;
+  const std::string& r = ses.r;
+  const auto& shown = ses.shown;
   std::string error;
-  const auto stored = store_messages(db);
-  const auto shown = plugin_messages(tshark(), r, error);
-  ASSERT_EQ(error, "");
-  ASSERT_GT(stored.size(), 200u);
-  EXPECT_TRUE(shown == stored) << describe_difference(shown, stored, "plugin", "store");
   EXPECT_TRUE(plugin_messages(tshark(), r + " -2", error) == shown) << error;
 
   // One filter per kind of traffic: draw commands, agent data, audio.

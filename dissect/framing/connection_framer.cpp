@@ -312,23 +312,20 @@ struct ConnectionFramer::Impl {
         return false;
       }
     }
+    const bool found = at < a.size();
     if (at > 0) {
       s.skipped += at;
       emit_undecodable(s, at);
     }
-    if (at < a.size() || (finishing && s.avail().empty())) {
-      if (at < a.size()) {
-        problem(s, Severity::Info, "resync",
-                "framing resynchronised on a " + std::string(header_kind_name(state.header)) + " header after skipping " +
-                    std::to_string(s.skipped) + " bytes",
-                s.offset);
-        s.resync = false;
-        s.skipped = 0;
-        s.last_serial.reset();
-      }
-      return at > 0 || at < a.size();
-    }
-    return at > 0;
+    if (!found) return at > 0;
+    problem(s, Severity::Info, "resync",
+            "framing resynchronised on a " + std::string(header_kind_name(state.header)) + " header after skipping " +
+                std::to_string(s.skipped) + " bytes",
+            s.offset);
+    s.resync = false;
+    s.skipped = 0;
+    s.last_serial.reset();
+    return true;
   }
 
   bool data_frame(Side& s) {

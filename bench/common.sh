@@ -1,14 +1,21 @@
 # Shared by the bench scripts (source it): making the benchmark capture and timing.
 
-# make_big_capture WORK BIN SCENARIO MIN_MB: records a real session (our server
-# running SCENARIO at a high frame rate, a SpiceClientGLib client, tcpdump) and
-# replicates it to at least MIN_MB megabytes. Sets: file, port, mb.
+# make_big_capture WORK BIN SOURCE MIN_MB: records a real session and replicates
+# it to at least MIN_MB megabytes. SOURCE is a `serve` scenario (our server running
+# it at a high frame rate, a SpiceClientGLib client, tcpdump) or `qemu` (QEMU
+# booting a Debian kernel in a loop with spice-gtk attached, see
+# bench/make_qemu_capture.sh; QEMU_SECONDS long, default 30). Sets: file, port, mb.
 make_big_capture() {
-  local work=$1 bin=$2 scenario=$3 min_mb=$4
-  echo "recording a $scenario session..." >&2
-  /usr/bin/python3 tests/peers/make_capture.py --out "$work/one.pcap" --meta "$work/one.json" --clients glib \
-    --duration 10 --server cmd \
-    --server-cmd "$bin/spice-capture serve --port {port} --scenario $scenario --fps 400" >&2
+  local work=$1 bin=$2 source=$3 min_mb=$4
+  if [ "$source" = qemu ]; then
+    echo "recording a QEMU session..." >&2
+    bench/make_qemu_capture.sh "$work/one.pcap" "${QEMU_SECONDS:-30}" >&2
+  else
+    echo "recording a $source session..." >&2
+    /usr/bin/python3 tests/peers/make_capture.py --out "$work/one.pcap" --meta "$work/one.json" --clients glib \
+      --duration 10 --server cmd \
+      --server-cmd "$bin/spice-capture serve --port {port} --scenario $source --fps 400" >&2
+  fi
   port=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['server']['port'])" "$work/one.json")
   "$bin/replicate_pcap" "$work/one.pcap" "$work/big.pcap" "$port" "$min_mb" >&2
   file="$work/big.pcap"

@@ -3,21 +3,30 @@
 # same display-heavy capture, in one run. Prints a Markdown table for
 # docs/PERFORMANCE.md.
 #
-#   bench/run_bench.sh [SCENARIO] [MIN_MB]      (default: office 100)
+#   bench/run_bench.sh [SOURCE] [MIN_MB]      (default: office 100)
 #
-# The capture is a real session: our server (libspice-server + simulated QXL guest
-# running SCENARIO at a high frame rate) and a SpiceClientGLib client, recorded with
-# tcpdump, then replicated (each copy's client on its own 127.1.x.y address) to at
-# least MIN_MB megabytes.
+# The capture is a real session, recorded with tcpdump, then replicated (each
+# copy's client on its own 127.1.x.y address) to at least MIN_MB megabytes.
+# SOURCE is either a `serve` scenario (our server: libspice-server + simulated QXL
+# guest running it at a high frame rate, and a SpiceClientGLib client) or `qemu`
+# (QEMU 7.2 booting a Debian kernel in a loop, spice-gtk attached: see
+# bench/make_qemu_capture.sh; QEMU_SECONDS sets its length, default 30).
+#
+# BUILD_DIR=dir uses an existing build tree (spice-capture, decode_throughput and
+# replicate_pcap built); without it, scripts/build.sh release builds build/.
+# BENCH_DIR=dir keeps the captures and database there (default build/bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 scenario="${1:-office}"
 min_mb="${2:-100}"
-scripts/build.sh release >/dev/null
+if [ -z "${BUILD_DIR:-}" ]; then
+  scripts/build.sh release >/dev/null
+  BUILD_DIR=build
+fi
 work="${BENCH_DIR:-build/bench}"
 mkdir -p "$work"
-bin=build/bin
+bin="$BUILD_DIR/bin"
 
 make_big_capture "$work" "$bin" "$scenario" "$min_mb"
 
@@ -34,7 +43,7 @@ messages=$($bin/decode_throughput "$file" | /usr/bin/python3 -c "import json,sys
 rate() { echo "scale=1; $mb / $1" | bc -l; }
 ratio() { echo "scale=1; $1 / $2" | bc -l; }
 cat <<TABLE
-Capture: $scenario scenario, $(printf '%.1f' "$mb") MB, $messages SPICE messages ($(date -u +%Y-%m-%d), $(nproc) cores)
+Capture: $(if [ "$scenario" = qemu ]; then echo "QEMU kernel-boot session"; else echo "$scenario scenario"; fi), $(printf '%.1f' "$mb") MB, $messages SPICE messages ($(date -u +%Y-%m-%d), $(nproc) cores)
 
 | run | seconds | MB/s | vs tshark -V | vs tshark -T fields |
 |---|---|---|---|---|

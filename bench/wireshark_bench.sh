@@ -3,12 +3,14 @@
 # on the same display-heavy capture, in one run. Prints a Markdown table for
 # docs/PERFORMANCE.md.
 #
-#   bench/wireshark_bench.sh [SCENARIO] [MIN_MB]      (default: office 100)
+#   bench/wireshark_bench.sh [SOURCE] [MIN_MB]      (default: office 100)
 #
 # BUILD_DIR=dir uses an existing build tree (spice-capture, replicate_pcap and the
 # spicecap plugin built); without it, scripts/build.sh release builds build/.
-# The capture is made like bench/run_bench.sh's: our server running SCENARIO at a
-# high frame rate, a SpiceClientGLib client, tcpdump, then replicate_pcap.
+# The capture is made like bench/run_bench.sh's: our server running the SOURCE
+# scenario at a high frame rate and a SpiceClientGLib client, or with SOURCE
+# `qemu` QEMU booting a kernel in a loop (bench/make_qemu_capture.sh); tcpdump,
+# then replicate_pcap.
 # Needs root (tcpdump); tshark runs as nobody, because tshark started as root
 # ignores WIRESHARK_PLUGIN_DIR.
 set -euo pipefail

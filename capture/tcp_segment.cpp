@@ -57,6 +57,8 @@ std::optional<TcpSegment> parse_ipv6(std::span<const uint8_t> p) {
   size_t at = 40;
   // Hop-by-hop, routing, destination options: skip; a fragment header ends the walk.
   for (int hops = 0; hops < 8; ++hops) {
+    // An extension header's length can point past the packet (a snapped or forged one).
+    if (at > p.size()) return std::nullopt;
     if (next == 6) return parse_tcp_header(seg, p.subspan(at));
     if (next == 44) {
       seg.fragment = true;

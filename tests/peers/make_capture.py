@@ -2,7 +2,8 @@
 """Record one real SPICE session into a pcap file.
 
 Starts a SPICE server on a free 127.0.0.1 port (QEMU with no guest disk, or any
-command given with --server cmd), starts tcpdump on loopback for that port, runs
+command given with --server cmd; with --tls-dir QEMU also gets a TLS port, or only
+that with --tls-only), starts tcpdump on loopback for its port(s), runs
 real clients against it one after the other (spicy-screenshot, then the
 SpiceClientGLib client spice_client.py), stops tcpdump and the server by the
 process ids it started, and writes a JSON meta file describing the run.
@@ -18,6 +19,7 @@ import re
 import shlex
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -119,6 +121,17 @@ def parse_args(argv):
     p.add_argument('--port-data', default=DEFAULT_PORT_DATA,
                    help='text the GLib client writes to every port channel')
     p.add_argument('--extra-qemu-args', default='', help='appended to the QEMU command')
+    p.add_argument('--tls-dir',
+                   help='QEMU x509-dir (ca-cert.pem, server-cert.pem, server-key.pem): adds a '
+                        'tls-port; the clients trust DIR/ca-cert.pem')
+    p.add_argument('--tls-channels', default='',
+                   help='comma list of QEMU tls-channel values (main, display, inputs, cursor, '
+                        'playback, record, usbredir, smartcard, default = all): those channels '
+                        'must use TLS')
+    p.add_argument('--tls-only', action='store_true', help='no plain port, only the TLS one')
+    p.add_argument('--host', default='127.0.0.1',
+                   help='name the clients connect to (the server listens on 127.0.0.1 only); '
+                        'TLS clients send a name, not an address, as SNI: use localhost')
     args = p.parse_args(argv)
     args.client_list = [c for c in args.clients.split(',') if c]
     unknown = set(args.client_list) - set(CLIENTS)
@@ -128,6 +141,12 @@ def parse_args(argv):
         p.error('--server cmd needs --server-cmd')
     if args.server != 'cmd' and args.server_cmd:
         p.error('--server-cmd is only used with --server cmd')
+    if (args.tls_channels or args.tls_only) and not args.tls_dir:
+        p.error('--tls-channels and --tls-only need --tls-dir')
+    if args.tls_dir and args.server != 'qemu':
+        p.error('--tls-dir is for --server qemu')
+    if args.tls_dir:
+        args.tls_dir = os.path.abspath(args.tls_dir)
     return args
 
 
@@ -163,8 +182,9 @@ def stop(proc, sig=signal.SIGTERM):
         return False
 
 
-def wait_for_spice(proc, port, stderr_path):
-    """Poll until the server answers a SPICE link message, or exits.
+def wait_for_spice(proc, port, stderr_path, tls_ca=None):
+    """Poll until the server answers a SPICE link message, or exits
+    (over TLS, trusting the CA file tls_ca, when it is given).
 
     A TCP connect alone is not proof: QEMU opens its SPICE socket before it
     creates the devices, so a connect can succeed just before QEMU exits on
@@ -175,23 +195,26 @@ def wait_for_spice(proc, port, stderr_path):
         if proc.poll() is not None:
             raise HarnessError('server exited with %d: %s'
                                % (proc.returncode, last_line(stderr_path)))
-        if answers_spice_link(port):
+        if answers_spice_link(port, tls_ca):
             return
         time.sleep(0.05)
     raise HarnessError('server did not answer on port %d within %d s'
                        % (port, SERVER_START_TIMEOUT_S))
 
 
-def answers_spice_link(port):
+def answers_spice_link(port, tls_ca=None):
     """Send a main-channel SpiceLinkHeader + SpiceLinkMess (protocol 2.2, no
     capabilities) and check the reply starts with the REDQ magic."""
     body = struct.pack('<IBBIII', 0, SPICE_CHANNEL_MAIN, 0, 0, 0, LINK_MESS_SIZE)
     header = struct.pack('<4sIII', b'REDQ', 2, 2, len(body))
     try:
-        with socket.create_connection(('127.0.0.1', port), timeout=1.0) as s:
+        with socket.create_connection(('127.0.0.1', port), timeout=1.0) as raw:
+            s = raw
+            if tls_ca:
+                s = ssl.create_default_context(cafile=tls_ca).wrap_socket(raw, server_hostname='127.0.0.1')
             s.sendall(header + body)
             return s.recv(4) == b'REDQ'
-    except OSError:
+    except (OSError, ssl.SSLError):
         return False
 
 
@@ -219,8 +242,14 @@ def last_line(path):
 
 # --- server ------------------------------------------------------------------
 
-def qemu_command(args, port, features):
-    spice = 'port=%d,addr=127.0.0.1,disable-ticketing=on' % port
+def qemu_command(args, port, features, tls_port=None):
+    spice = 'addr=127.0.0.1,disable-ticketing=on'
+    if not args.tls_only:
+        spice = 'port=%d,' % port + spice
+    if tls_port:
+        spice += ',tls-port=%d,x509-dir=%s' % (tls_port, args.tls_dir)
+        for channel in filter(None, args.tls_channels.split(',')):
+            spice += ',tls-channel=' + channel
     if args.image_compression:
         spice += ',image-compression=' + args.image_compression
     cmd = QEMU_BASE + ['-spice', spice]
@@ -232,9 +261,10 @@ def qemu_command(args, port, features):
 class Server:
     """The SPICE server process, started on a port and stopped by its pid."""
 
-    def __init__(self, args, port, stderr_path):
+    def __init__(self, args, port, stderr_path, tls_port=None):
         self.args = args
         self.port = port
+        self.tls_port = tls_port
         self.stderr_path = stderr_path
         self.proc = None
         self.cmd = None
@@ -247,10 +277,13 @@ class Server:
             return
         self.features = list(QEMU_FEATURES)
         try:
-            self._launch(qemu_command(self.args, self.port, self.features))
+            self._launch(self._qemu(self.features))
         except HarnessError:
             self._drop_failing_features()
-            self._launch(qemu_command(self.args, self.port, self.features))
+            self._launch(self._qemu(self.features))
+
+    def _qemu(self, features):
+        return qemu_command(self.args, self.port, features, self.tls_port)
 
     def _launch(self, cmd):
         self.stop()
@@ -258,16 +291,25 @@ class Server:
         with open(self.stderr_path, 'w') as err:
             self.proc = start(cmd, stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=err)
-        wait_for_spice(self.proc, self.port, self.stderr_path)
+        if self.args.tls_only:
+            wait_for_spice(self.proc, self.tls_port, self.stderr_path, self.ca_file())
+        else:
+            wait_for_spice(self.proc, self.port, self.stderr_path)
+
+    def ca_file(self):
+        return os.path.join(self.args.tls_dir, 'ca-cert.pem') if self.args.tls_dir else None
+
+    def listening_ports(self):
+        return ([] if self.args.tls_only else [self.port]) + ([self.tls_port] if self.tls_port else [])
 
     def _drop_failing_features(self):
         """The full QEMU command failed: if the base command starts, try each
         feature alone on it and keep the ones that start."""
-        self._launch(qemu_command(self.args, self.port, []))
+        self._launch(self._qemu([]))
         kept = []
         for feature in self.features:
             try:
-                self._launch(qemu_command(self.args, self.port, [feature]))
+                self._launch(self._qemu([feature]))
                 kept.append(feature)
             except HarnessError as err:
                 self.dropped[feature[0]] = str(err)
@@ -286,12 +328,12 @@ class Server:
 # --- capture -----------------------------------------------------------------
 
 class Tcpdump:
-    """tcpdump on lo for one port; immediate mode and a large buffer so
-    loopback bursts are not dropped and the last block is not lost."""
+    """tcpdump on lo for the server's ports; immediate mode and a large buffer
+    so loopback bursts are not dropped and the last block is not lost."""
 
-    def __init__(self, out, port):
+    def __init__(self, out, ports):
         self.cmd = ['tcpdump', '-i', 'lo', '--immediate-mode', '-B', '131072', '-U',
-                    '-w', out, 'tcp port %d' % port]
+                    '-w', out, ' or '.join('tcp port %d' % p for p in ports)]
         self.proc = None
         self.lines = []
         self.listening = threading.Event()
@@ -334,12 +376,12 @@ class Tcpdump:
 
 # --- clients -----------------------------------------------------------------
 
-def run_client(name, cmd, timeout):
+def run_client(name, cmd, timeout, env=None):
     """Run one client to completion, bounded; returns its meta record."""
     t0 = time.monotonic()
     try:
         done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, errors='replace', timeout=timeout)
+                              text=True, errors='replace', timeout=timeout, env=env)
     except subprocess.TimeoutExpired as err:
         raise HarnessError('client %s did not finish within %d s' % (name, timeout)) from err
     except OSError as err:
@@ -366,20 +408,34 @@ def fresh(path):
     return path
 
 
-def run_screenshot(_args, port, stem):
+def run_screenshot(args, server, stem):
     out = fresh(stem + '.shot.ppm')
-    cmd = ['spicy-screenshot', '-h', '127.0.0.1', '-p', str(port), '-o', out]
-    record = run_client('screenshot', cmd, SCREENSHOT_TIMEOUT_S)
+    cmd = ['spicy-screenshot', '-h', args.host]
+    if not args.tls_only:
+        cmd += ['-p', str(server.port)]
+    env = None
+    if server.tls_port:
+        # spicy-screenshot has no CA option: OpenSSL takes the test CA from here.
+        cmd += ['-s', str(server.tls_port)]
+        env = dict(os.environ, SSL_CERT_FILE=server.ca_file())
+    cmd += ['-o', out]
+    record = run_client('screenshot', cmd, SCREENSHOT_TIMEOUT_S, env)
     require_success(record, out)
     record['screenshot'] = out
     return record
 
 
-def run_glib(args, port, stem):
+def run_glib(args, server, stem):
     json_out = fresh(stem + '.glib.json')
-    cmd = [SYSTEM_PYTHON, SPICE_CLIENT, '--uri', 'spice://127.0.0.1:%d' % port,
+    uri = 'spice://%s:%d' % (args.host, server.port)
+    if server.tls_port:
+        query = ([] if args.tls_only else ['port=%d' % server.port]) + ['tls-port=%d' % server.tls_port]
+        uri = 'spice://%s?' % args.host + '&'.join(query)
+    cmd = [SYSTEM_PYTHON, SPICE_CLIENT, '--uri', uri,
            '--duration', str(args.duration), '--port-data', args.port_data,
            '--json-out', json_out]
+    if server.tls_port:
+        cmd += ['--ca-file', server.ca_file()]
     if args.preferred_compression:
         cmd += ['--preferred-compression', args.preferred_compression]
     record = run_client('glib', cmd, args.duration + GLIB_CLIENT_MARGIN_S)
@@ -419,8 +475,15 @@ def capture(args, meta):
     # connection elsewhere gets it as its ephemeral port): then try another.
     for attempt in range(1, PORT_ATTEMPTS + 1):
         port = free_tcp_port()
-        meta.update(pcap=out, server={'kind': args.server, 'port': port})
-        server = Server(args, port, stem + '.server.log')
+        tls_port = free_tcp_port() if args.tls_dir else None
+        while tls_port == port:
+            tls_port = free_tcp_port()
+        # 'port' is the one to name with `import --port`: the TLS one when it is alone.
+        meta.update(pcap=out, server={'kind': args.server, 'port': tls_port if args.tls_only else port})
+        if tls_port:
+            meta['server'].update(tls_port=tls_port, plain_port=None if args.tls_only else port,
+                                  tls_channels=list(filter(None, args.tls_channels.split(','))))
+        server = Server(args, port, stem + '.server.log', tls_port)
         try:
             server.start()
             break
@@ -429,7 +492,7 @@ def capture(args, meta):
             if attempt == PORT_ATTEMPTS or not port_was_taken(server.stderr_path):
                 meta['server'].update(cmd=server.cmd, log=server.stderr_path)
                 raise
-    tcpdump = Tcpdump(out, port)
+    tcpdump = Tcpdump(out, server.listening_ports())
     try:
         meta['server']['start_seconds'] = round(time.monotonic() - t_start, 3)
         tcpdump.start()
@@ -437,7 +500,7 @@ def capture(args, meta):
         meta['clients'] = []
         for name in args.client_list:
             try:
-                meta['clients'].append(CLIENTS[name](args, port, stem))
+                meta['clients'].append(CLIENTS[name](args, server, stem))
             except ClientFailed as err:
                 meta['clients'].append(err.record)
                 raise

@@ -1,4 +1,5 @@
-// decode_throughput: the decode-only path of `spice-capture import`, timed:
+// decode_throughput: the decode stage of `spice-capture import` (the same
+// capture::DecodeFanout), timed without the store:
 // packets -> TCP reassembly -> framing -> every message decoded (and rendered as
 // JSON with --json; with --frames-only, only framed and named, the work
 // `tshark -T fields -e spice.message_type` asks for), with no database. Prints
@@ -9,41 +10,36 @@
 #include <cstdio>
 #include <cstring>
 
-#include "capture/importer.hpp"
-#include "dissect/decode/decoder.hpp"
-#include "dissect/decode/json.hpp"
+#include "capture/decode_fanout.hpp"
 
 namespace {
 
-class DecodeSink : public sc::capture::ConnectionSink {
+// Counts and, with --json, renders what the shared decode stage hands out.
+class CountingConsumer : public sc::capture::FrameConsumer {
  public:
-  enum class Depth { Frames, Fields, Json };
-  explicit DecodeSink(Depth depth) : depth_(depth) {}
-  void on_open(const sc::capture::ConnectionInfo&) override {}
-  void on_frame(const sc::capture::ConnectionInfo&, const sc::framing::Frame& f,
-                const sc::framing::ChannelState& s) override {
+  explicit CountingConsumer(bool json) : json_(json) {}
+  void on_frame(const sc::capture::ConnectionInfo&, const sc::framing::Frame&, const sc::framing::ChannelState&,
+                const sc::decode::DecodedFrame& d) override {
     ++messages;
-    if (!f.def || depth_ == Depth::Frames) return;
-    sc::decode::decode_message(*f.def, f.body, f.def->is_link() ? sc::decode::NegotiatedCaps{} : s.negotiated, decoded_);
-    problems += decoded_.diagnostics.size();
-    if (depth_ != Depth::Json) return;
-    json_.clear();
-    sc::decode::append_json(decoded_, f.body, json_);
-    json_bytes += json_.size();
+    d.for_each_diagnostic([&](const sc::decode::Diagnostic&, uint32_t) { ++problems; });
+    if (!json_) return;
+    out_.clear();
+    sc::decode::append_frame_json(d, out_);
+    json_bytes += out_.size();
   }
   void on_problem(const sc::capture::ConnectionInfo&, const sc::framing::Problem&,
                   const sc::framing::ChannelState&) override {
     ++problems;
   }
-  void on_close(const sc::capture::ConnectionInfo&, const sc::framing::ChannelState&, uint64_t) override {}
 
   uint64_t messages = 0, problems = 0, json_bytes = 0;
 
  private:
-  Depth depth_;
-  sc::decode::DecodedMessage decoded_;
-  std::string json_;
+  bool json_;
+  std::string out_;
 };
+
+enum class Depth { Frames, Fields, Json };
 
 }  // namespace
 
@@ -53,15 +49,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   sc::capture::ImportOptions options;
-  auto depth = DecodeSink::Depth::Fields;
+  auto depth = Depth::Fields;
   for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--json") == 0) depth = DecodeSink::Depth::Json;
-    else if (std::strcmp(argv[i], "--frames-only") == 0) depth = DecodeSink::Depth::Frames;
+    if (std::strcmp(argv[i], "--json") == 0) depth = Depth::Json;
+    else if (std::strcmp(argv[i], "--frames-only") == 0) depth = Depth::Frames;
     else if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc) options.ports.push_back(static_cast<uint16_t>(std::atoi(argv[++i])));
   }
-  DecodeSink sink(depth);
+  CountingConsumer sink(depth == Depth::Json);
+  sc::capture::DecodeFanout fanout({&sink}, depth != Depth::Frames);
   const auto start = std::chrono::steady_clock::now();
-  auto stats = sc::capture::import_file(argv[1], sink, options);
+  auto stats = sc::capture::import_file(argv[1], fanout, options);
+  fanout.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!stats) {
     std::fprintf(stderr, "decode_throughput: %s\n", stats.error().message.c_str());

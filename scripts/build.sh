@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 kind="${1:-release}"
 case "$kind" in
   release)  dir=build;      flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-  sanitize) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON -DSC_BUILD_BENCH=OFF) ;;
+  sanitize) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON) ;;
   *) echo "usage: $0 [release|sanitize]" >&2; exit 2 ;;
 esac
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"

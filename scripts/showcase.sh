@@ -19,8 +19,11 @@ echo "== recording a real session (QEMU + spicy-screenshot + SpiceClientGLib) ==
 echo "== recording a session with our own server (libspice-server + simulated guest, agent, audio) =="
 /usr/bin/python3 tests/peers/make_capture.py --out "$out/ours.pcap" --meta "$out/ours.json" \
   --clients glib --duration 5 --server cmd \
-  --server-cmd "$sc serve --port {port} --scenario desktop --agent --audio --name showcase"
+  --server-cmd "$sc serve --port {port} --scenario desktop --agent --audio --name 'Bürodesktop ✓'"
 db="$out/session.db"
+# Read whole outputs: a reader that stops early (head) would kill the writer with
+# SIGPIPE, which pipefail turns into a failed showcase.
+first() { awk -v n="$1" 'NR <= n'; }
 echo
 echo "== spice-capture import =="
 $sc import "$out/session.pcap" "$out/ours.pcap" --db "$db"
@@ -38,9 +41,23 @@ echo "== session set-up (main channel) =="
 $sc messages --db "$db" --name 'main.*' --direction s2c --limit 6
 echo
 echo "== what our simulated desktop drew (display channel) =="
-$sc stats --db "$db" --capture 2 --type display -d s2c | sed -n '/Per message/,$p' | head -10
+$sc stats --db "$db" --capture 2 --type display -d s2c | sed -n '/Per message/,$p' | first 10
 echo
 echo "== traffic by message =="
-$sc stats --db "$db" | sed -n '/Per message/,$p' | head -15
+$sc stats --db "$db" | sed -n '/Per message/,$p' | first 15
+echo
+echo "== the server's name, as UTF-8 text (main.name) =="
+$sc messages --db "$db" --name main.name --json | /usr/bin/python3 -c 'import json,sys; [print(m["fields"]["name"]) for m in json.load(sys.stdin)]'
+echo
+echo "== every field from plain SQL: the sqlite3 shell with the spicecap extension =="
+sqlite3 -header -column "$db" ".load build/lib/spicecap" \
+  "SELECT name, count(*) AS n, json_extract(spice_json(min(id)), '$.data.src_bitmap.descriptor.type') AS first_image_type
+     FROM messages WHERE name = 'display.draw_copy' GROUP BY name;" \
+  "SELECT spice_field(id, 'session_id') AS session_id, spice_field(id, 'agent_connected') AS agent FROM messages WHERE name = 'main.init';"
+echo
+echo "== store size against the captures =="
+cap_bytes=$(( $(stat -c %s "$out/session.pcap") + $(stat -c %s "$out/ours.pcap") ))
+db_bytes=$(stat -c %s "$db")
+echo "captures: $cap_bytes bytes, database: $db_bytes bytes ($(echo "scale=2; $db_bytes / $cap_bytes" | bc)x)"
 echo
 echo "Database: $db   (try: $sc messages --db $db --name 'display.draw_*' --json | less)"

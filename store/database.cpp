@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "store/schema.hpp"
+#include "store/sql_functions.hpp"
 
 namespace sc::store {
 
@@ -50,10 +51,33 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_.get());
 }
 
+namespace {
+
+// Version 1 stored decoded JSON per message; its rows cannot be turned into
+// version 2's compressed streams without the capture, so it is refused, not guessed at.
+Result<void> check_version(const std::string& path, int64_t v) {
+  if (v == kSchemaVersion) return {};
+  if (v == 1) {
+    return make_error(path + ": made by an older spice-capture (store schema 1); this build reads schema " +
+                      std::to_string(kSchemaVersion) + ". Import the capture again into a new database file");
+  }
+  if (v > kSchemaVersion) {
+    return make_error(path + ": made by a newer spice-capture (store schema " + std::to_string(v) +
+                      "); this build reads schema " + std::to_string(kSchemaVersion));
+  }
+  return make_error(path + ": not a spice-capture database (schema version " + std::to_string(v) + ")");
+}
+
+}  // namespace
+
 Result<Database> Database::open(const std::string& path, Mode mode) {
   if (mode == Mode::ReadOnly && !std::filesystem::exists(path)) {
     return make_error(path + ": no such database (run `spice-capture import` first)");
   }
+  // Memory statistics take a global mutex on every allocation; nothing reads them.
+  // (Only possible before SQLite initialises, hence once, before the first open.)
+  static const bool configured = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+  (void)configured;
   sqlite3* raw = nullptr;
   // A connection is only ever used by one thread at a time (the import writer hands
   // it to its worker and takes it back), so SQLite need not lock around each call.
@@ -65,15 +89,17 @@ Result<Database> Database::open(const std::string& path, Mode mode) {
   db.path_ = path;
   if (rc != SQLITE_OK) return make_error(path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
   sqlite3_busy_timeout(raw, 5000);
+  if (register_sql_functions(raw) != SQLITE_OK) return make_error(path + ": cannot register the spice_* SQL functions");
   // A file that is not SQLite fails on the first read, not at open.
   auto version = db.query("PRAGMA user_version");
   if (!version) return make_error(path + ": not a spice-capture database (" + version.error().message + ")");
   const int64_t v = std::get<int64_t>(version->rows.at(0).at(0));
   if (mode == Mode::ReadWrite) {
-    // Large pages keep big message blobs in few overflow pages; set before the first table.
-    if (v == 0) (void)db.exec("PRAGMA page_size=65536");
+    // Small pages: a chunk blob spills into overflow pages whose last one is on
+    // average half empty, so large pages would waste a third of every 128 KiB chunk.
+    if (v == 0) (void)db.exec("PRAGMA page_size=4096");
     if (auto r = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                         "PRAGMA cache_size=-131072;");
+                         "PRAGMA cache_size=-32768;");
         !r) {
       return make_error(path + ": cannot write database: " + r.error().message);
     }
@@ -83,13 +109,16 @@ Result<Database> Database::open(const std::string& path, Mode mode) {
         return make_error(path + ": an SQLite database that spice-capture did not create; refusing to modify it");
       }
       if (auto r = db.exec(schema_sql()); !r) return make_error(path + ": cannot create schema: " + r.error().message);
-      if (auto r = db.exec(message_indexes_sql()); !r) return make_error(path + ": cannot create schema: " + r.error().message);
-    } else if (v != kSchemaVersion) {
-      return make_error(path + ": schema version " + std::to_string(v) + ", this build reads version " +
-                        std::to_string(kSchemaVersion));
+      if (auto r = db.exec(message_indexes_sql()); !r) {
+        return make_error(path + ": cannot create schema: " + r.error().message);
+      }
+    } else if (auto r = check_version(path, v); !r) {
+      return r.error();
+    } else if (auto idx = db.exec(message_indexes_sql()); !idx) {
+      return make_error(path + ": cannot write database: " + idx.error().message);
     }
-  } else if (v != kSchemaVersion) {
-    return make_error(path + ": not a spice-capture database (schema version " + std::to_string(v) + ")");
+  } else if (auto r = check_version(path, v); !r) {
+    return r.error();
   }
   return db;
 }

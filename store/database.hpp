@@ -15,7 +15,7 @@
 
 namespace sc::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 class Statement {
  public:

@@ -2,13 +2,23 @@
 
 namespace sc::store {
 
-// Version 1. Any change here bumps kSchemaVersion (database.hpp) and docs/store.md.
+// Version 2. Any change here bumps kSchemaVersion (database.hpp) and docs/store.md.
+//
+// Why it looks like this: a capture is mostly message bytes, so they are kept once,
+// as each channel direction's byte stream cut into LZ4-compressed chunks, and a
+// message row is a handful of small integers that point into its stream. Decoded
+// fields are not stored: the spice_* SQL functions (store/sql_functions.hpp, also
+// a loadable extension for the sqlite3 shell) decode a message on demand with the
+// same decoder import uses.
 std::string_view schema_sql() {
   return R"sql(
 BEGIN;
 CREATE TABLE captures (
   id           INTEGER PRIMARY KEY,
-  path         TEXT NOT NULL,
+  source       TEXT NOT NULL DEFAULT 'file' CHECK (source IN ('file','proxy','live')),
+  path         TEXT NOT NULL,                       -- the file, the proxy's listen address, the interface
+  status       TEXT NOT NULL DEFAULT 'importing'
+               CHECK (status IN ('importing','complete','interrupted')),
   linktype     INTEGER,
   file_bytes   INTEGER,
   packets      INTEGER,
@@ -16,7 +26,8 @@ CREATE TABLE captures (
   last_ts_ns   INTEGER,
   imported_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
   truncated    INTEGER NOT NULL DEFAULT 0,
-  options      TEXT
+  options      TEXT,
+  skipped_tcp  INTEGER NOT NULL DEFAULT 0           -- TCP connections with payload that were not SPICE
 );
 CREATE TABLE sessions (
   id           INTEGER PRIMARY KEY,
@@ -38,6 +49,8 @@ CREATE TABLE channels (
   client              TEXT NOT NULL,
   server              TEXT NOT NULL,
   tls                 INTEGER NOT NULL DEFAULT 0,
+  tls_version         TEXT,
+  tls_sni             TEXT,
   midstream           INTEGER NOT NULL DEFAULT 0,
   header              TEXT,
   auth                TEXT,
@@ -46,6 +59,8 @@ CREATE TABLE channels (
   client_channel_caps TEXT,
   server_common_caps  TEXT,
   server_channel_caps TEXT,
+  negotiated_common   BLOB,                 -- capability words both sides have (u32 little-endian each)
+  negotiated_channel  BLOB,
   c2s_bytes           INTEGER NOT NULL DEFAULT 0,
   s2c_bytes           INTEGER NOT NULL DEFAULT 0,
   c2s_messages        INTEGER NOT NULL DEFAULT 0,
@@ -53,25 +68,36 @@ CREATE TABLE channels (
   first_ts_ns         INTEGER,
   last_ts_ns          INTEGER
 );
-CREATE TABLE messages (
+CREATE TABLE names (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE       -- main.init, display.draw_copy, link.mess, main.unknown, ...
+);
+CREATE TABLE message_rows (
   id            INTEGER PRIMARY KEY,
   channel       INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
   ts_ns         INTEGER NOT NULL,
-  direction     TEXT NOT NULL CHECK (direction IN ('c2s','s2c')),
+  dir           INTEGER NOT NULL CHECK (dir IN (0, 1)),   -- 0 client to server, 1 server to client
   stream_offset INTEGER NOT NULL,
   serial        INTEGER,
   type          INTEGER,
-  name          TEXT NOT NULL,
+  name_id       INTEGER NOT NULL REFERENCES names(id),
   size          INTEGER NOT NULL,
-  wire_size     INTEGER NOT NULL,
-  raw           BLOB,
-  fields        TEXT
+  wire_size     INTEGER NOT NULL
+);
+CREATE TABLE chunks (
+  id            INTEGER PRIMARY KEY,
+  channel       INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+  dir           INTEGER NOT NULL CHECK (dir IN (0, 1)),
+  start         INTEGER NOT NULL,          -- stream offset of the chunk's first byte
+  size          INTEGER NOT NULL,          -- bytes once decompressed
+  codec         TEXT NOT NULL CHECK (codec IN ('none','lz4')),
+  data          BLOB NOT NULL
 );
 CREATE TABLE problems (
   id            INTEGER PRIMARY KEY,
   capture_id    INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,
   channel       INTEGER REFERENCES channels(id) ON DELETE CASCADE,
-  message       INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+  message       INTEGER REFERENCES message_rows(id) ON DELETE CASCADE,
   direction     TEXT,
   stream_offset INTEGER,
   offset        INTEGER,
@@ -80,16 +106,26 @@ CREATE TABLE problems (
   path          TEXT,
   text          TEXT NOT NULL
 );
+CREATE VIEW messages AS
+  SELECT m.id, m.channel, m.ts_ns, CASE m.dir WHEN 0 THEN 'c2s' ELSE 's2c' END AS direction,
+         m.stream_offset, m.serial, m.type, n.name, m.size, m.wire_size
+  FROM message_rows m JOIN names n ON n.id = m.name_id;
 CREATE INDEX channels_by_session ON channels(session);
 CREATE INDEX problems_by_channel ON problems(channel);
-PRAGMA user_version = 1;
+CREATE INDEX problems_by_message ON problems(message);
+CREATE INDEX chunks_by_stream ON chunks(channel, dir, start);
+PRAGMA user_version = 2;
 COMMIT;
 )sql";
 }
 
 std::string_view message_indexes_sql() {
-  return "CREATE INDEX IF NOT EXISTS messages_by_channel ON messages(channel, id);"
-         "CREATE INDEX IF NOT EXISTS messages_by_name ON messages(name);";
+  return "CREATE INDEX IF NOT EXISTS messages_by_channel ON message_rows(channel);"
+         "CREATE INDEX IF NOT EXISTS messages_by_name ON message_rows(name_id);";
+}
+
+std::string_view drop_message_indexes_sql() {
+  return "DROP INDEX IF EXISTS messages_by_channel; DROP INDEX IF EXISTS messages_by_name;";
 }
 
 }  // namespace sc::store

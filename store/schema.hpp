@@ -4,6 +4,9 @@
 
 namespace sc::store {
 std::string_view schema_sql();
-// The indexes of the messages table (part of schema_sql), for rebuilding after a bulk load.
+// The indexes of message_rows. Import into an empty store drops them and builds them
+// once at the end (half the cost of keeping them up to date row by row); opening a
+// store for writing builds any that a killed import left missing.
 std::string_view message_indexes_sql();
+std::string_view drop_message_indexes_sql();
 }

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <string>
 
-#include "dissect/decode/decoder.hpp"
+#include "dissect/decode/frame_decode.hpp"
 #include "dissect/decode/sub_messages.hpp"
 #include "wireshark-plugin/fields.hpp"
 
@@ -22,7 +22,7 @@ namespace {
 // Scratch reused for every message (dissection is single-threaded); nothing here
 // needs a destructor to run if Wireshark unwinds with one of its exceptions.
 struct Scratch {
-  decode::DecodedMessage decoded;
+  decode::DecodedFrame decoded;
   std::vector<proto_tree*> trees;     // by value index: the subtree children go under
   std::vector<uint32_t> next_child;   // by value index: elements seen so far (list positions)
   std::vector<uint8_t> skip;          // by value index: already shown by its pointer
@@ -274,14 +274,12 @@ void add_message_tree(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int a
   // sub-message list (full headers), the message's own fields end where it begins.
   const uint8_t* body = body_size ? tvb_get_ptr(tvb, body_at, static_cast<int>(body_size)) : nullptr;
   const std::span<const uint8_t> whole{body, body_size};
-  static const decode::NegotiatedCaps kNone;
-  const decode::NegotiatedCaps& used = f.def->is_link() ? kNone : caps;  // both lvalues: no copy
-  const auto own = f.sub_list ? whole.first(std::min<size_t>(f.sub_list, body_size)) : whole;
   Scratch& s = scratch();
-  decode::decode_message(*f.def, own, used, s.decoded);
-  add_fields(mt, tvb, pinfo, body_at, static_cast<uint32_t>(own.size()), s.decoded, f.channel_type);
-  if (f.sub_list == 0) return;
-  const auto subs = decode::decode_sub_messages(f.channel_type, dir, whole, f.sub_list, used);
+  decode::decode_frame({.def = f.def, .channel_type = f.channel_type, .dir = dir, .body = whole, .sub_list = f.sub_list},
+                       caps, s.decoded);
+  add_fields(mt, tvb, pinfo, body_at, static_cast<uint32_t>(s.decoded.own_body.size()), s.decoded.own, f.channel_type);
+  if (!s.decoded.has_subs) return;
+  const auto& subs = s.decoded.subs;
   for (const auto& d : subs.diagnostics) {
     proto_tree_add_expert_format(mt, pinfo, F.expert_for(d.code, pi_severity(d.severity)), tvb,
                                  body_at + static_cast<int>(std::min<uint32_t>(d.offset, body_size)), 0, "%s",

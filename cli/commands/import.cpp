@@ -1,6 +1,8 @@
 // spice-capture import: capture files into the store.
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -8,7 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
-#include "store/import_writer.hpp"
+#include "store/import.hpp"
 
 namespace sc::cli {
 
@@ -21,7 +23,75 @@ struct ImportArgs {
   bool json = false;
   bool quiet = false;
   bool redact = false;
+  bool progress = false;
 };
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+// One line on a terminal, rewritten in place: done, rate, ETA.
+class ProgressLine {
+ public:
+  ProgressLine(std::string file, bool enabled) : file_(std::move(file)), enabled_(enabled) {}
+  ~ProgressLine() { clear(); }
+
+  void update(const store::ImportProgress& p) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (shown_ && now - last_ < std::chrono::milliseconds(200) && p.bytes_done < p.bytes_total) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    // A pipe or FIFO has no size: bytes and rate, without percentage or ETA.
+    std::string line = "\rimporting " + file_ + ": " +
+                       (p.bytes_total ? std::to_string(p.bytes_done * 100 / p.bytes_total) + "% (" +
+                                            human_bytes(p.bytes_done) + " of " + human_bytes(p.bytes_total) + ")"
+                                      : human_bytes(p.bytes_done));
+    if (s > 0.5) {
+      const double rate = p.bytes_done / s;
+      line += ", " + human_bytes(static_cast<uint64_t>(rate)) + "/s, " +
+              std::to_string(static_cast<uint64_t>(p.messages / s)) + " messages/s";
+      if (rate > 0 && p.bytes_done < p.bytes_total) {
+        line += ", ETA " + human_duration_ns(static_cast<uint64_t>((p.bytes_total - p.bytes_done) / rate * 1e9));
+      }
+    }
+    std::cerr << line << "\033[K" << std::flush;
+    shown_ = true;
+  }
+  void clear() {
+    if (shown_) std::cerr << "\r\033[K" << std::flush;
+    shown_ = false;
+  }
+
+ private:
+  std::string file_;
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_;
+};
+
+// What import left out, and what the user can do about it.
+void explain_skipped(const std::string& f, const capture::ImportStats& st) {
+  if (st.tls_connections) {
+    std::cerr << "spice-capture import: " << f << ": " << st.tls_connections
+              << " SPICE channel(s) are TLS-encrypted and listed without their messages (see `channels`); "
+                 "a passive capture cannot decode TLS: record through `spice-capture record` instead\n";
+  }
+  for (const auto& t : st.tls_ports) {
+    std::cerr << "spice-capture import: " << f << ": " << t.connections << " TLS connection(s) to port " << t.port
+              << ": if that is SPICE over TLS, --port " << t.port
+              << " lists them; to decode them, record through `spice-capture record`\n";
+  }
+  if (st.skipped_tcp_connections) {
+    std::cerr << "spice-capture import: " << f << ": skipped " << st.skipped_tcp_connections
+              << " TCP connection(s) that are not SPICE";
+    if (!st.skipped_ports.empty()) {
+      std::cerr << " (server ports";
+      for (const auto& p : st.skipped_ports) std::cerr << ' ' << p.port;
+      std::cerr << "); if one of them is a SPICE session that started before the capture, name it with --port";
+    }
+    std::cerr << '\n';
+  }
+}
 
 int run_import(const ImportArgs& a) {
   for (const auto& f : a.files) {
@@ -40,20 +110,22 @@ int run_import(const ImportArgs& a) {
     std::cerr << "spice-capture import: " << db.error().message << '\n';
     return kExitDatabase;
   }
-  const bool show_progress = !a.quiet && !a.json && isatty(STDERR_FILENO);
+  // Ctrl-C (or a TERM from a script) stops reading; what was decoded is committed.
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  const bool show_progress = !a.quiet && !a.json && (a.progress || isatty(STDERR_FILENO));
   capture::ImportOptions options;
   options.ports = a.ports;
   options.redact = a.redact;
   nlohmann::json report = nlohmann::json::array();
   int exit_code = kExitOk;
   for (const auto& f : a.files) {
-    auto progress = [&](uint64_t done, uint64_t total) {
-      if (!show_progress || total == 0) return;
-      std::cerr << "\rimporting " << f << ": " << (done * 100 / total) << "% (" << human_bytes(done) << " of "
-                << human_bytes(total) << ")" << std::flush;
-    };
-    auto r = store::import_capture(*db, f, options, progress);
-    if (show_progress) std::cerr << "\r\033[K" << std::flush;
+    if (g_stop.load()) break;
+    ProgressLine line(f, show_progress);
+    store::ImportControl control{.progress = [&](const store::ImportProgress& p) { line.update(p); },
+                                 .cancel = &g_stop};
+    auto r = store::import_capture(*db, f, options, control);
+    line.clear();
     if (!r) {
       const bool db_error = r.error().message.rfind(a.db + ":", 0) == 0;
       std::cerr << "spice-capture import: " << r.error().message << '\n';
@@ -62,30 +134,44 @@ int run_import(const ImportArgs& a) {
     const auto& s = *r;
     if (s.no_spice) {
       std::cerr << "spice-capture import: " << f << ": no SPICE connection found (" << s.stats.tcp_connections
-                << " TCP connections, " << s.stats.packets
-                << " packets); if the capture starts mid-session, name the server port with --port\n";
+                << " TCP connections, " << s.stats.packets << " packets)\n";
+      explain_skipped(f, s.stats);
+      if (s.stats.skipped_tcp_connections == 0 && s.stats.tls_connections == 0) {
+        std::cerr << "  if the capture starts mid-session, name the server port with --port\n";
+      }
       exit_code = kExitNoSpice;
       continue;
     }
+    if (!a.quiet) explain_skipped(f, s.stats);
     if (s.stats.truncated) {
       std::cerr << "spice-capture import: " << f << ": truncated capture file; imported the " << s.stats.packets
                 << " packets before the cut\n";
       exit_code = kExitTruncated;
+    }
+    if (s.interrupted) {
+      std::cerr << "spice-capture import: interrupted; kept what was read of " << f << " (" << s.messages
+                << " messages, capture " << s.capture_id << " marked 'interrupted')\n";
+      exit_code = kExitInterrupted;
     }
     if (a.json) {
       report.push_back({{"file", f},
                         {"capture_id", s.capture_id},
                         {"packets", s.stats.packets},
                         {"spice_connections", s.stats.spice_connections},
+                        {"tls_connections", s.stats.tls_connections},
+                        {"inferred_midstream", s.stats.inferred_midstream},
+                        {"skipped_tcp_connections", s.stats.skipped_tcp_connections},
                         {"messages", s.messages},
                         {"problems", s.problems},
-                        {"truncated", s.stats.truncated}});
+                        {"truncated", s.stats.truncated},
+                        {"interrupted", s.interrupted}});
     } else if (!a.quiet) {
       std::cout << f << ": capture " << s.capture_id << ", " << s.stats.packets << " packets, "
                 << s.stats.spice_connections << " SPICE channels, " << s.messages << " messages, " << s.problems
                 << " problems -> " << a.db << '\n';
     }
   }
+  if (g_stop.load() && exit_code == kExitOk) exit_code = kExitInterrupted;
   if (a.json) std::cout << report.dump(2) << '\n';
   return exit_code;
 }
@@ -97,23 +183,30 @@ void register_import(CLI::App& app) {
   auto* cmd = app.add_subcommand("import", "Decode capture files (pcap/pcapng) into the SQLite store");
   cmd->footer(
       "Every TCP connection whose client starts with the SPICE magic REDQ is decoded,\n"
-      "on any port. Captures that start mid-session need the server port (--port) so\n"
-      "framing can infer the channel and resynchronise.\n\n"
+      "on any port. Connections to the same server port that started before the capture\n"
+      "are decoded mid-session automatically; a capture with no complete connection at\n"
+      "all needs the server port (--port). TLS channels are listed, not decoded: record\n"
+      "them through `spice-capture record` to see inside.\n\n"
+      "The database can be queried while an import runs (it commits every second).\n"
+      "Ctrl-C stops the import and keeps what was read (the capture is marked\n"
+      "'interrupted').\n\n"
       "Examples:\n"
       "  spice-capture import session.pcap --db session.db\n"
       "  spice-capture import late-start.pcapng --port 5930 --db s.db\n"
       "  spice-capture import a.pcap b.pcap --json\n"
       "  spice-capture import customer.pcap --redact --db shareable.db\n\n"
       "Exit codes: 0 ok, 3 file missing/unreadable, 4 not a capture, 5 no SPICE,\n"
-      "6 truncated capture (readable part imported), 7 database error.");
+      "6 truncated capture (readable part imported), 7 database error,\n"
+      "130 interrupted (what was read is kept).");
   cmd->add_option("files", args->files, "Capture files to import")->required();
   cmd->add_option("--db", args->db, "Database file (created if missing)")->envname("SPICE_CAPTURE_DB");
   cmd->add_option("-p,--port", args->ports, "Server port(s) to decode even without a link stage");
   cmd->add_flag("--redact", args->redact,
                 "Store keystrokes, clipboard and agent data, device streams (files, USB), microphone audio, "
-                "smartcard APDUs and password blobs blanked: zero bytes in raw, null in fields");
+                "smartcard APDUs and password blobs blanked (zero bytes)");
   cmd->add_flag("--json", args->json, "Print a JSON summary per file");
-  cmd->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
+  cmd->add_flag("--progress", args->progress, "Show progress even when stderr is not a terminal");
+  cmd->add_flag("-q,--quiet", args->quiet, "Print nothing but errors (no progress)");
   cmd->callback([args] { throw CLI::RuntimeError(run_import(*args)); });
 }
 

@@ -46,11 +46,17 @@ struct Filters {
     if (session) { w += " AND s.session_id = ?"; params.emplace_back(*session); }
     if (channel) { w += " AND c.id = ?"; params.emplace_back(*channel); }
     if (!type.empty()) { w += " AND c.type_name = ?"; params.emplace_back(type); }
-    if (with_messages && !direction.empty()) { w += " AND m.direction = ?"; params.emplace_back(direction); }
+    if (with_messages && !direction.empty()) {
+      w += " AND m.dir = ?";
+      params.emplace_back(int64_t{direction == "s2c"});
+    }
     if (with_messages && !name.empty()) {
+      // Names live in their own small table; an exact name keeps the walk in
+      // messages_by_name order, so the first rows come back without a sort.
       std::string pattern = name;
       for (auto& ch : pattern) if (ch == '*') ch = '%';
-      w += pattern.find('%') == std::string::npos ? " AND m.name = ?" : " AND m.name LIKE ?";
+      w += pattern.find('%') == std::string::npos ? " AND m.name_id = (SELECT id FROM names WHERE name = ?)"
+                                                  : " AND m.name_id IN (SELECT id FROM names WHERE name LIKE ?)";
       params.emplace_back(pattern);
     }
     return w;
@@ -100,10 +106,13 @@ int run_messages(const Filters& f) {
   std::vector<store::Cell> p;
   // People read seconds since the capture started; scripts get the absolute ns.
   const std::string time = f.json ? "m.ts_ns" : "printf('%.6f', (m.ts_ns - cap.first_ts_ns) / 1e9) AS time";
+  // Fields are decoded on demand (spice_json/spice_text), only for the rows shown.
+  const std::string fields = f.json ? "spice_json(m.id) AS fields" : "spice_text(m.id) AS fields";
   std::string sql =
-      "SELECT m.id, m.channel, " + time + ", m.direction, m.serial, m.type, m.name, m.size, m.fields"
-      " FROM messages m JOIN channels c ON c.id = m.channel JOIN captures cap ON cap.id = c.capture_id"
-      " LEFT JOIN sessions s ON s.id = c.session" +
+      "SELECT m.id, m.channel, " + time + ", CASE m.dir WHEN 0 THEN 'c2s' ELSE 's2c' END AS direction, m.serial, "
+      "m.type, n.name, m.size, " + fields +
+      " FROM message_rows m JOIN names n ON n.id = m.name_id JOIN channels c ON c.id = m.channel"
+      " JOIN captures cap ON cap.id = c.capture_id LEFT JOIN sessions s ON s.id = c.session" +
       f.where(p, true) + " ORDER BY m.id LIMIT ? OFFSET ?";
   p.emplace_back(f.limit);
   p.emplace_back(f.offset);
@@ -132,13 +141,17 @@ int run_problems(const Filters& f, const std::string& min_severity) {
 int run_stats(const Filters& f) {
   auto db = open_for_query(f.db);
   std::vector<store::Cell> p1, p2;
-  const std::string join = " FROM messages m JOIN channels c ON c.id = m.channel LEFT JOIN sessions s ON s.id = c.session";
-  auto by_channel = db.query("SELECT coalesce(c.type_name, '?') AS channel, m.direction, count(*) AS messages, "
+  const std::string join =
+      " FROM message_rows m JOIN channels c ON c.id = m.channel LEFT JOIN sessions s ON s.id = c.session";
+  const std::string dir = "CASE m.dir WHEN 0 THEN 'c2s' ELSE 's2c' END AS direction";
+  auto by_channel = db.query("SELECT coalesce(c.type_name, '?') AS channel, " + dir + ", count(*) AS messages, "
                              "sum(m.wire_size) AS bytes" + join + f.where(p1, true) +
                                  " GROUP BY 1, 2 ORDER BY bytes DESC",
                              p1);
-  auto by_name = db.query("SELECT m.name, m.direction, count(*) AS messages, sum(m.wire_size) AS bytes, "
-                          "max(m.wire_size) AS largest" + join + f.where(p2, true) + " GROUP BY 1, 2 ORDER BY bytes DESC",
+  auto by_name = db.query("SELECT n.name, direction, messages, bytes, largest FROM (SELECT m.name_id, " + dir +
+                              ", count(*) AS messages, sum(m.wire_size) AS bytes, max(m.wire_size) AS largest" + join +
+                              f.where(p2, true) + " GROUP BY m.name_id, m.dir) JOIN names n ON n.id = name_id"
+                              " ORDER BY bytes DESC",
                           p2);
   if (!by_channel || !by_name) {
     std::cerr << "spice-capture stats: query failed: "
@@ -181,7 +194,8 @@ void register_messages(CLI::App& app) {
   auto* cmd = app.add_subcommand("messages", "List decoded messages");
   cmd->footer(
       "Names are <channel>.<message> (main.init, display.draw_copy, link.mess);\n"
-      "'*' matches anything. Fields are the decoded message as JSON.\n\n"
+      "'*' matches anything. Fields are decoded on demand: a one-line summary, or\n"
+      "with --json the message as JSON (the same as spice_json(id) in SQL).\n\n"
       "Examples:\n"
       "  spice-capture messages --name 'inputs.*' --direction c2s\n"
       "  spice-capture messages --type display --name 'display.draw_*' --limit 10 --json\n"

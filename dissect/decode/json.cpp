@@ -7,15 +7,45 @@ namespace sc::decode {
 
 using schema::Kind;
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no
+// overlongs, no surrogates, nothing above U+10FFFF), or 0 when it is not one.
+size_t utf8_sequence(std::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = b(0);
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) len = 2;
+  else if (c == 0xe0) len = 3, lo = 0xa0;
+  else if (c >= 0xe1 && c <= 0xec) len = 3;
+  else if (c == 0xed) len = 3, hi = 0x9f;
+  else if (c >= 0xee && c <= 0xef) len = 3;
+  else if (c == 0xf0) len = 4, lo = 0x90;
+  else if (c >= 0xf1 && c <= 0xf3) len = 4;
+  else if (c == 0xf4) len = 4, hi = 0x8f;
+  else return 0;
+  if (s.size() < len || b(1) < lo || b(1) > hi) return 0;
+  for (size_t i = 2; i < len; ++i) {
+    if (b(i) < 0x80 || b(i) > 0xbf) return 0;
+  }
+  return len;
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  // Runs of plain printable ASCII are copied at once; only the rest is escaped.
-  size_t plain = 0;
-  while (plain < s.size() && s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' && s[plain] != '\\') ++plain;
-  out.append(s.data(), plain);
-  s.remove_prefix(plain);
-  for (unsigned char c : s) {
+  while (!s.empty()) {
+    // Runs of plain printable ASCII are copied at once; only the rest is looked at.
+    size_t plain = 0;
+    while (plain < s.size() && s[plain] >= 0x20 && s[plain] < 0x7f && s[plain] != '"' && s[plain] != '\\') ++plain;
+    out.append(s.data(), plain);
+    s.remove_prefix(plain);
+    if (s.empty()) break;
+    const unsigned char c = static_cast<unsigned char>(s[0]);
+    size_t used = 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -23,15 +53,21 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20 || c >= 0x7f) {
-          // Non-ASCII is escaped byte-wise so that arbitrary guest bytes stay valid JSON.
+        if (c < 0x20 || c == 0x7f) {
           out += "\\u00";
           out += kHex[c >> 4];
           out += kHex[c & 15];
+        } else if (const size_t n = utf8_sequence(s); n != 0) {
+          // Text in SPICE (names, clipboard, file names) is UTF-8: it stays text.
+          out.append(s.data(), n);
+          used = n;
         } else {
-          out += static_cast<char>(c);
+          // A byte that starts no valid sequence is marked, not reinterpreted:
+          // U+FFFD per bad byte keeps the rest of the string readable.
+          out += "\xef\xbf\xbd";
         }
     }
+    s.remove_prefix(used);
   }
   out += '"';
 }

@@ -4,6 +4,7 @@
 // and checked against the capture itself and against tshark's built-in dissector.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -66,7 +67,7 @@ TEST_F(RealSession, EveryChannelQemuOffersIsDecoded) {
   EXPECT_EQ(scalar("SELECT count(*) FROM channels WHERE link_error != 'ok' OR header != 'mini'"), 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM problems WHERE severity = 'error'"), 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE name LIKE '%.unknown' OR name LIKE '%.undecodable'"), 0);
-  EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE fields IS NULL"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE spice_json(id) IS NULL"), 0);
 }
 
 TEST_F(RealSession, ChannelsAreGroupedIntoSessions) {
@@ -80,7 +81,7 @@ TEST_F(RealSession, ChannelsAreGroupedIntoSessions) {
             0);
   EXPECT_EQ(scalar("SELECT count(*) FROM messages m JOIN channels c ON c.id = m.channel JOIN sessions s "
                    "ON s.id = c.session WHERE m.name = 'main.init' "
-                   "AND json_extract(m.fields, '$.session_id') = s.session_id"),
+                   "AND json_extract(spice_json(m.id), '$.session_id') = s.session_id"),
             2);
 }
 
@@ -155,17 +156,17 @@ TEST_F(RealSession, MessageCountsAgreeWithTsharksBuiltInDissector) {
 
 TEST_F(RealSession, InputsShowWhatTheClientDid) {
   // spice_client.py types "abc" (set-1 scancodes 0x1e 0x30 0x2e) and clicks left and right.
-  auto keys = q("SELECT json_extract(fields, '$.code') FROM messages WHERE name = 'inputs.key_down' ORDER BY id");
+  auto keys = q("SELECT json_extract(spice_json(id), '$.code') FROM messages WHERE name = 'inputs.key_down' ORDER BY id");
   std::vector<int64_t> codes;
   for (const auto& r : keys.rows) codes.push_back(std::get<int64_t>(r[0]));
   EXPECT_EQ(codes, (std::vector<int64_t>{0x1e, 0x30, 0x2e}));
-  auto presses = q("SELECT json_extract(fields, '$.button') FROM messages WHERE name = 'inputs.mouse_press' ORDER BY id");
+  auto presses = q("SELECT json_extract(spice_json(id), '$.button') FROM messages WHERE name = 'inputs.mouse_press' ORDER BY id");
   std::vector<int64_t> buttons;
   for (const auto& r : presses.rows) buttons.push_back(std::get<int64_t>(r[0]));
   EXPECT_EQ(buttons, (std::vector<int64_t>{1, 3}));
   EXPECT_GT(scalar("SELECT count(*) FROM messages WHERE name = 'inputs.mouse_position'"), 0);
   EXPECT_GT(scalar("SELECT count(*) FROM messages WHERE name = 'display.draw_copy' "
-                   "AND json_extract(fields, '$.data.src_bitmap.descriptor.width') > 0"),
+                   "AND json_extract(spice_json(id), '$.data.src_bitmap.descriptor.width') > 0"),
             0);
 }
 
@@ -181,12 +182,12 @@ TEST_F(RealSession, RedactionBlanksKeystrokesDeviceDataAndPasswords) {
   EXPECT_EQ(one("SELECT count(*) FROM messages"), scalar("SELECT count(*) FROM messages"));
   EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'inputs.key_down'"), 3);
   EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name IN ('inputs.key_down', 'inputs.key_up') "
-                "AND json_extract(fields, '$.code') IS NOT NULL"),
+                "AND json_extract(spice_json(id), '$.code') IS NOT NULL"),
             0);
-  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'inputs.key_down' AND substr(raw, 7) != zeroblob(4)"), 0);
-  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'link.ticket' AND raw != zeroblob(128)"), 0);
+  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'inputs.key_down' AND substr(spice_raw(id), 7) != zeroblob(4)"), 0);
+  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'link.ticket' AND spice_raw(id) != zeroblob(128)"), 0);
   EXPECT_GT(one("SELECT count(*) FROM messages WHERE name = 'port.data'"), 0);
-  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'port.data' AND json_extract(fields, '$.data') IS NOT NULL"), 0);
+  EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'port.data' AND json_extract(spice_json(id), '$.data') IS NOT NULL"), 0);
   // What is not secret is still there: mouse positions, session ids.
   EXPECT_EQ(one("SELECT count(*) FROM messages WHERE name = 'inputs.mouse_press'"), 2);
   EXPECT_EQ(one("SELECT count(*) FROM sessions"), 2);
@@ -209,4 +210,65 @@ TEST_F(RealSession, CliQueriesAnswerInTextAndJson) {
   EXPECT_NE(text.output.find("display"), std::string::npos);
 }
 
+TEST_F(RealSession, StoredBytesAreTheCapturedStream) {
+  // spice_raw gives back exactly the bytes of each message: the link message starts with
+  // the magic, every data message's mini header carries its own type and body size.
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE name = 'link.mess' AND CAST(substr(spice_raw(id), 1, 4) AS TEXT) != 'REDQ'"),
+            0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages m JOIN channels c ON c.id = m.channel WHERE c.header = 'mini' "
+                   "AND m.type IS NOT NULL AND (length(spice_raw(m.id)) != m.wire_size OR "
+                   "hex(substr(spice_raw(m.id), 1, 2)) != printf('%02X%02X', m.type % 256, m.type / 256))"),
+            0);
+  // Chunks tile each stream and hold what the message rows say they hold.
+  EXPECT_EQ(scalar("SELECT sum(size) FROM chunks"), scalar("SELECT sum(wire_size) FROM messages"));
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE spice_raw(id) IS NULL"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM captures WHERE status != 'complete'"), 0);
+}
+
+TEST_F(RealSession, StoreIsSmallerThanTheCapture) {
+  // The store's fixed cost (an empty schema) is left out: the target is about how
+  // it grows with the capture, and this capture is small.
+  const std::string empty = (work_ / "empty.db").string();
+  std::filesystem::remove(empty);
+  { ASSERT_TRUE(Database::open(empty, Database::Mode::ReadWrite).ok()); }
+  const auto capture_bytes = std::filesystem::file_size(session_->pcap);
+  const auto db_bytes = std::filesystem::file_size(db_path_) - std::filesystem::file_size(empty);
+  EXPECT_LT(static_cast<double>(db_bytes), 1.2 * static_cast<double>(capture_bytes))
+      << db_bytes << " bytes of database (beyond an empty one) for " << capture_bytes << " bytes of capture";
+}
+
+TEST_F(RealSession, StoreDocQueriesRunInTheShell) {
+  // The example queries of docs/store.md, in the plain sqlite3 shell with the extension.
+  std::ifstream in(source_dir() + "/docs/store.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto begin = doc.find("```sql", doc.find("## Example queries"));
+  ASSERT_NE(begin, std::string::npos);
+  const auto end = doc.find("```", begin + 6);
+  std::string queries = doc.substr(begin + 6, end - begin - 6);
+  const auto script = work_ / "doc-queries.sql";
+  std::ofstream(script) << ".bail on\n.load " << bin_dir() << "/../lib/spicecap\n" << queries;
+  auto r = run("sqlite3 -batch " + db_path_ + " < " + script.string(), 120, true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The keys pressed, as the first query lists them, then the draw_copy image types.
+  EXPECT_NE(r.output.find("|30\n"), std::string::npos) << r.output;
+  auto direct = run("sqlite3 -batch " + db_path_ + " \".load " + bin_dir() +
+                        "/../lib/spicecap\" \"SELECT spice_field(id, 'session_id') = spice_field(id, "
+                        "'main.init.session_id') FROM messages WHERE name = 'main.init'\"",
+                    60, true);
+  EXPECT_EQ(direct.output, "1\n1\n");
+}
+
+TEST_F(RealSession, OlderStoreIsRefusedWithAClearMessage) {
+  const std::string old = (work_ / "v1.db").string();
+  std::filesystem::remove(old);
+  ASSERT_EQ(run("sqlite3 " + old + " 'CREATE TABLE messages(x); PRAGMA user_version = 1;'").exit_code, 0);
+  auto r = run(spice_capture() + " import " + session_->pcap.string() + " --db " + old);
+  EXPECT_EQ(r.exit_code, 7);
+  EXPECT_NE(r.output.find("older spice-capture (store schema 1)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Import the capture again into a new database"), std::string::npos) << r.output;
+  auto q2 = run(spice_capture() + " messages --db " + old);
+  EXPECT_EQ(q2.exit_code, 7);
+}
+
 }  // namespace
+

@@ -396,9 +396,9 @@ TEST_F(WiresharkPlugin, QemuSessionDecodesAsImportDoes) {
   for (const std::string msg : {"mouse_press", "mouse_release"}) {
     const auto button = field_values(tshark(), r, "spicecap.inputs." + msg, "spicecap.inputs." + msg + ".button");
     const auto state = field_values(tshark(), r, "spicecap.inputs." + msg, "spicecap.inputs." + msg + ".buttons_state");
-    EXPECT_EQ(button, store_strings(db, "SELECT json_extract(fields, '$.button') FROM messages WHERE name = 'inputs." +
+    EXPECT_EQ(button, store_strings(db, "SELECT json_extract(spice_json(id), '$.button') FROM messages WHERE name = 'inputs." +
                                             msg + "' ORDER BY channel, stream_offset"));
-    EXPECT_EQ(numbers(state), numbers(store_strings(db, "SELECT json_extract(fields, '$.buttons_state') FROM messages WHERE name = "
+    EXPECT_EQ(numbers(state), numbers(store_strings(db, "SELECT json_extract(spice_json(id), '$.buttons_state') FROM messages WHERE name = "
                                        "'inputs." + msg + "' ORDER BY channel, stream_offset")));
     ASSERT_FALSE(button.empty()) << msg;
     EXPECT_EQ(button.front(), "1");  // left first, then right
@@ -414,7 +414,7 @@ TEST_F(WiresharkPlugin, QemuSessionDecodesAsImportDoes) {
   const std::set<std::string> name_set(names.begin(), names.end());
   EXPECT_TRUE(name_set.count("org.qemu.monitor.qmp.0")) << names.size();
   EXPECT_TRUE(name_set.count("org.example.test"));
-  auto stored_names = store_strings(db, "SELECT json_extract(fields, '$.name') FROM messages WHERE name = 'port.init'");
+  auto stored_names = store_strings(db, "SELECT json_extract(spice_json(id), '$.name') FROM messages WHERE name = 'port.init'");
   EXPECT_EQ(name_set, std::set<std::string>(stored_names.begin(), stored_names.end()));
   const auto port_frames = frames_matching(tshark(), r, "spicecap.port.init.name == \"org.qemu.monitor.qmp.0\"");
   ASSERT_EQ(port_frames.size(), 1u);
@@ -429,7 +429,7 @@ TEST_F(WiresharkPlugin, QemuSessionDecodesAsImportDoes) {
   EXPECT_EQ(static_cast<int64_t>(field_values(tshark(), r, lz4, "spicecap.display.draw_copy.data.src_bitmap.lz4.data_size")
                                      .size()),
             store_scalar(db, "SELECT count(*) FROM messages WHERE name = 'display.draw_copy' AND "
-                             "json_extract(fields, '$.data.src_bitmap.lz4.data_size') > 0"));
+                             "json_extract(spice_json(id), '$.data.src_bitmap.lz4.data_size') > 0"));
   auto lz4_theirs = tshark()(builtin + " -V -Y 'frame.number == " + lz4_frames[0] + "'");
   EXPECT_NE(lz4_theirs.output.find("Unknown image type"), std::string::npos);
 
@@ -546,7 +546,7 @@ TEST_F(WiresharkPlugin, OwnServerSessionDecodesAsImportDoes) {
   // Value filters on enumerations work by number.
   EXPECT_EQ(static_cast<int64_t>(frames_matching(tshark(), r, "spicecap.display.draw_copy.base.clip.type == 0").size() > 0),
             store_scalar(db, "SELECT count(*) > 0 FROM messages WHERE name = 'display.draw_copy' AND "
-                             "json_extract(fields, '$.base.clip.type') = 0"));
+                             "json_extract(spice_json(id), '$.base.clip.type') = 0"));
 }
 
 }  // namespace

@@ -1,0 +1,63 @@
+#pragma once
+// Writes decoded SPICE traffic into the store, for every source (capture files
+// today, the recorder and live capture next): one channel row per connection, one
+// compact message row per frame, each channel direction's bytes once, in LZ4
+// chunks, one problem row per diagnostic, sessions as the session tracker finds them.
+//
+// The SQLite work runs on a worker thread; the caller's thread only copies what a
+// frame needs into a batch. The worker commits at least every `commit_interval`,
+// so other processes can read the database while it grows (WAL), and every
+// committed message has its bytes committed with it.
+#include <chrono>
+#include <memory>
+
+#include "capture/decode_fanout.hpp"
+#include "store/database.hpp"
+
+namespace sc::store {
+
+struct WriterOptions {
+  bool redact = false;
+  std::chrono::milliseconds commit_interval{1000};
+  size_t chunk_bytes = 128 * 1024;  // a stream chunk is cut once it holds this much
+};
+
+class StoreWriter : public capture::FrameConsumer {
+ public:
+  StoreWriter(Database& db, int64_t capture_id, WriterOptions options = {});
+  ~StoreWriter() override;
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+
+  void on_open(const capture::ConnectionInfo& c) override;
+  void on_frame(const capture::ConnectionInfo& c, const framing::Frame& f, const framing::ChannelState& s,
+                const decode::DecodedFrame& d) override;
+  void on_problem(const capture::ConnectionInfo& c, const framing::Problem& p, const framing::ChannelState& s) override;
+  void on_channel_known(const capture::ConnectionInfo& c, const framing::ChannelState& s) override;
+  void on_tls(const capture::ConnectionInfo& c, const capture::TlsInfo& t) override;
+  void on_close(const capture::ConnectionInfo& c, const framing::ChannelState& s, uint64_t ts) override;
+  void on_channel_joined(uint32_t connection, session::Session& s) override;
+  void on_session_end(session::Session& s) override;
+
+  // Writes everything queued, commits, and stops the worker. Counters and status are
+  // final after it; the database is the caller's again.
+  void finish();
+  // The first database error seen (callbacks cannot return one), or success.
+  const Result<void>& status() const;
+  uint64_t messages() const;
+  uint64_t problems() const;
+
+ private:
+  struct Op;
+  struct Batch;
+  struct Rows;
+  struct Queue;
+  Op& push(uint8_t kind, const capture::ConnectionInfo& c);
+  void hand_over();
+
+  std::unique_ptr<Rows> rows_;
+  std::unique_ptr<Queue> queue_;
+  WriterOptions options_;
+};
+
+}  // namespace sc::store

@@ -1,0 +1,311 @@
+// The store end to end on small, encoder-built sessions: decode stage, session
+// tracker, StoreWriter (chunks, commits while writing), and the spice_* SQL
+// functions that decode stored messages on demand. Also UTF-8 text in JSON.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "capture/decode_fanout.hpp"
+#include "dissect/framing/connection_framer.hpp"
+#include "store/chunk_codec.hpp"
+#include "store/database.hpp"
+#include "store/store_writer.hpp"
+#include "wire_builder.hpp"
+
+namespace {
+
+using namespace sc::test;
+using sc::framing::HeaderKind;
+using sc::schema::Direction;
+namespace fs = std::filesystem;
+
+constexpr uint32_t kSession = 0xc0ffee;
+
+// One channel connection fed through a framer into the decode stage.
+class Channel : public sc::framing::FrameSink {
+ public:
+  Channel(sc::capture::ConnectionSink& sink, uint32_t id) : sink_(sink), framer_(*this, false) {
+    info_.id = id;
+    info_.client.port = static_cast<uint16_t>(40000 + id);
+    info_.server.port = 5900;
+    info_.first_ts_ns = id * 1000;
+    sink_.on_open(info_);
+  }
+  void link(uint8_t type, uint32_t connection_id) {
+    framer_.feed(Direction::C2S, client_link(type, connection_id, {kAllCommon}), ++ts_);
+    framer_.feed(Direction::S2C, server_reply(SPICE_LINK_ERR_OK, {kAllCommon}), ++ts_);
+    Bytes auth = u32(SPICE_COMMON_CAP_AUTH_SPICE);
+    append(auth, Bytes(128, 0x5a));
+    framer_.feed(Direction::C2S, auth, ++ts_);
+    framer_.feed(Direction::S2C, u32(SPICE_LINK_ERR_OK), ++ts_);
+  }
+  void send(Direction d, uint16_t type, const Bytes& body) {
+    framer_.feed(d, data_message(HeaderKind::Mini, type, body), ++ts_);
+  }
+  void close() {
+    framer_.finish(++ts_);
+    sink_.on_close(info_, framer_.state(), ts_);
+  }
+  void on_frame(const sc::framing::Frame& f, const sc::framing::ChannelState& s) override { sink_.on_frame(info_, f, s); }
+  void on_problem(const sc::framing::Problem& p, const sc::framing::ChannelState& s) override {
+    sink_.on_problem(info_, p, s);
+  }
+  void on_channel_known(const sc::framing::ChannelState& s) override { sink_.on_channel_known(info_, s); }
+
+ private:
+  sc::capture::ConnectionSink& sink_;
+  sc::capture::ConnectionInfo info_;
+  sc::framing::ConnectionFramer framer_;
+  uint64_t ts_ = 0;
+};
+
+Bytes main_init() {
+  return encode(msg(SPICE_CHANNEL_MAIN, Direction::S2C, SPICE_MSG_MAIN_INIT),
+                {{"session_id", kSession}, {"display_channels_hint", 1}, {"supported_mouse_modes", 3},
+                 {"current_mouse_mode", 2}, {"agent_connected", 0}, {"agent_tokens", 10},
+                 {"multi_media_time", 5}, {"ram_hint", 1234}});
+}
+
+Bytes main_name(const std::string& name) {
+  Bytes b = u32(static_cast<uint32_t>(name.size() + 1));
+  b.insert(b.end(), name.begin(), name.end());
+  b.push_back(0);
+  return b;
+}
+
+class Store : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sc-store-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "s.db").string();
+    auto db = sc::store::Database::open(path_, sc::store::Database::Mode::ReadWrite);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = std::make_unique<sc::store::Database>(std::move(db).value());
+    ASSERT_TRUE(db_->exec("INSERT INTO captures (path, options) VALUES ('test', '{\"redact\":" +
+                          std::string(redact_ ? "true" : "false") + "}')"));
+  }
+  void TearDown() override {
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // Main (with a UTF-8 name), inputs (three keys), display (init with cache ids).
+  void record(sc::store::StoreWriter& writer) {
+    sc::capture::DecodeFanout fanout({&writer});
+    Channel main(fanout, 1);
+    main.link(SPICE_CHANNEL_MAIN, 0);
+    main.send(Direction::S2C, SPICE_MSG_MAIN_INIT, main_init());
+    main.send(Direction::S2C, SPICE_MSG_MAIN_NAME, main_name("Bürodesktop ✓"));
+    Channel inputs(fanout, 2);
+    inputs.link(SPICE_CHANNEL_INPUTS, kSession);
+    for (uint32_t code : {0x1eu, 0x30u, 0x2eu}) inputs.send(Direction::C2S, SPICE_MSGC_INPUTS_KEY_DOWN, u32(code));
+    Channel display(fanout, 3);
+    display.link(SPICE_CHANNEL_DISPLAY, kSession);
+    display.send(Direction::C2S, SPICE_MSGC_DISPLAY_INIT,
+                 encode(msg(SPICE_CHANNEL_DISPLAY, Direction::C2S, SPICE_MSGC_DISPLAY_INIT),
+                        {{"pixmap_cache_id", 1}, {"pixmap_cache_size", 1 << 20}, {"glz_dictionary_id", 2},
+                         {"glz_dictionary_window_size", 4096}}));
+    tracked_ = fanout.tracker().session_of(3) ? fanout.tracker().session_of(3)->display_caches[3] : tracked_;
+    EXPECT_EQ(fanout.tracker().live_sessions(), 1u);
+    inputs.close();
+    display.close();
+    main.close();
+    EXPECT_EQ(fanout.tracker().live_sessions(), 0u);  // the last channel closed ended it
+    fanout.finish();
+    writer.finish();
+    ASSERT_TRUE(writer.status().ok()) << writer.status().error().message;
+  }
+
+  sc::store::Table q(const std::string& sql) {
+    auto t = db_->query(sql);
+    EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().message) << " in " << sql;
+    return t.ok() ? *t : sc::store::Table{};
+  }
+  sc::store::Cell one(const std::string& sql) {
+    auto t = q(sql);
+    return t.rows.empty() ? sc::store::Cell{} : t.rows[0][0];
+  }
+
+  bool redact_ = false;
+  fs::path dir_;
+  std::string path_;
+  std::unique_ptr<sc::store::Database> db_;
+  sc::session::DisplayCaches tracked_;
+};
+
+TEST_F(Store, SessionsChannelsAndMessages) {
+  sc::store::StoreWriter writer(*db_, 1);
+  record(writer);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT count(*) FROM sessions")), 1);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT session_id FROM sessions")), kSession);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT count(*) FROM channels WHERE session IS NULL")), 0);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT count(*) FROM messages WHERE name = 'inputs.key_down'")), 3);
+  // Three keys after three link steps (mess, auth_mechanism, ticket).
+  EXPECT_EQ(std::get<int64_t>(one("SELECT c2s_messages FROM channels WHERE type_name = 'inputs'")), 3 + 3);
+  // The tracker saw the display channel's cache and dictionary ids.
+  EXPECT_EQ(tracked_.pixmap_cache_id, 1);
+  EXPECT_EQ(tracked_.glz_dictionary_id, 2);
+  EXPECT_EQ(tracked_.glz_dictionary_window, 4096);
+}
+
+TEST_F(Store, FieldsAreDecodedOnDemand) {
+  sc::store::StoreWriter writer(*db_, 1);
+  record(writer);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT spice_field(id, 'session_id') FROM messages WHERE name = 'main.init'")),
+            kSession);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT spice_field(id, 'main.init.ram_hint') FROM messages WHERE name = 'main.init'")),
+            1234);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT json_extract(spice_json(id), '$.agent_tokens') FROM messages "
+                                  "WHERE name = 'main.init'")),
+            10);
+  auto codes = q("SELECT spice_field(id, 'code') FROM messages WHERE name = 'inputs.key_down' ORDER BY id");
+  ASSERT_EQ(codes.rows.size(), 3u);
+  EXPECT_EQ(std::get<int64_t>(codes.rows[2][0]), 0x2e);
+  // Raw bytes come back exactly: mini header (type, size) then the body.
+  EXPECT_EQ(std::get<std::string>(one("SELECT hex(spice_raw(id)) FROM messages WHERE name = 'inputs.key_down' "
+                                      "ORDER BY id LIMIT 1")),
+            "6500040000001E000000");
+  EXPECT_EQ(std::get<std::string>(one("SELECT CAST(substr(spice_raw(id), 1, 4) AS TEXT) FROM messages WHERE name = 'link.mess'")),
+            "REDQ");
+  // No such field, no such message: NULL, not an error.
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(
+      one("SELECT spice_field(id, 'nonsense') FROM messages WHERE name = 'main.init'")));
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(one("SELECT spice_json(999999)")));
+  EXPECT_NE(std::get<std::string>(one("SELECT spice_text(id) FROM messages WHERE name = 'main.init'")).find("ram_hint=1234"),
+            std::string::npos);
+}
+
+TEST_F(Store, TextStaysUtf8) {
+  sc::store::StoreWriter writer(*db_, 1);
+  record(writer);
+  EXPECT_EQ(std::get<std::string>(one("SELECT spice_field(id, 'name') FROM messages WHERE name = 'main.name'")),
+            "Bürodesktop ✓");
+  EXPECT_EQ(std::get<std::string>(one("SELECT json_extract(spice_json(id), '$.name') FROM messages "
+                                      "WHERE name = 'main.name'")),
+            "Bürodesktop ✓");
+}
+
+class RedactedStore : public Store {
+ protected:
+  RedactedStore() { redact_ = true; }
+};
+
+TEST_F(RedactedStore, SecretsAreZerosOnDiskAndNullInSql) {
+  sc::store::StoreWriter writer(*db_, 1, {.redact = true});
+  record(writer);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT count(*) FROM messages WHERE name = 'inputs.key_down' "
+                                  "AND substr(spice_raw(id), 7) = zeroblob(4)")),
+            3);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT count(*) FROM messages WHERE name = 'inputs.key_down' "
+                                  "AND spice_field(id, 'code') IS NULL AND json_extract(spice_json(id), '$.code') IS NULL")),
+            3);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT spice_field(id, 'session_id') FROM messages WHERE name = 'main.init'")),
+            kSession);
+}
+
+TEST_F(Store, ReadersSeeCommittedMessagesWhileWriting) {
+  sc::store::StoreWriter writer(*db_, 1, {.commit_interval = std::chrono::milliseconds(20)});
+  sc::capture::DecodeFanout fanout({&writer});
+  Channel inputs(fanout, 2);
+  inputs.link(SPICE_CHANNEL_INPUTS, kSession);
+  // Enough messages to fill a batch and hand it to the writer's thread.
+  for (uint32_t i = 0; i < 3000; ++i) inputs.send(Direction::C2S, SPICE_MSGC_INPUTS_KEY_DOWN, u32(i));
+  auto reader = sc::store::Database::open(path_, sc::store::Database::Mode::ReadOnly);
+  ASSERT_TRUE(reader.ok());
+  int64_t seen = 0;
+  for (int i = 0; i < 200 && seen == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto t = reader->query("SELECT count(*), count(spice_raw(id)) FROM messages");
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    seen = std::get<int64_t>(t->rows[0][0]);
+    // Whatever is committed has its bytes committed with it.
+    EXPECT_EQ(std::get<int64_t>(t->rows[0][1]), seen);
+  }
+  EXPECT_GT(seen, 0);
+  inputs.close();
+  fanout.finish();
+  writer.finish();
+  auto t = reader->query("SELECT count(*) FROM messages WHERE name = 'inputs.key_down'");
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), 3000);
+}
+
+TEST_F(Store, TlsChannelJoinsTheSessionOfItsAddresses) {
+  sc::store::StoreWriter writer(*db_, 1);
+  sc::capture::DecodeFanout fanout({&writer});
+  Channel main(fanout, 1);
+  main.link(SPICE_CHANNEL_MAIN, 0);
+  main.send(Direction::S2C, SPICE_MSG_MAIN_INIT, main_init());
+  // The same client and server addresses, the server's TLS port.
+  sc::capture::ConnectionInfo tls;
+  tls.id = 9;
+  tls.client.port = 40009;
+  tls.server.port = 5901;
+  tls.tls = true;
+  fanout.on_open(tls);
+  sc::capture::TlsInfo info{.version = "TLS 1.3", .sni = "spice.example", .bytes = {517, 2048}};
+  fanout.on_tls(tls, info);
+  static const sc::framing::ChannelState kNone;
+  fanout.on_close(tls, kNone, 99);
+  main.close();
+  fanout.finish();
+  writer.finish();
+  ASSERT_TRUE(writer.status().ok());
+  auto t = q("SELECT s.session_id, c.tls_version, c.tls_sni, c.c2s_bytes, c.s2c_bytes FROM channels c "
+             "JOIN sessions s ON s.id = c.session WHERE c.tls = 1");
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_EQ(std::get<int64_t>(t.rows[0][0]), kSession);
+  EXPECT_EQ(std::get<std::string>(t.rows[0][1]), "TLS 1.3");
+  EXPECT_EQ(std::get<std::string>(t.rows[0][2]), "spice.example");
+  EXPECT_EQ(std::get<int64_t>(t.rows[0][3]), 517);
+  EXPECT_EQ(std::get<int64_t>(t.rows[0][4]), 2048);
+}
+
+TEST(ChunkCodec, RoundTripsAndRejectsDamage) {
+  std::vector<uint8_t> text(100000);
+  for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<uint8_t>("spice "[i % 6]);
+  auto packed = sc::store::pack_chunk(text);
+  EXPECT_EQ(packed.codec, "lz4");
+  EXPECT_LT(packed.data.size(), text.size() / 10);
+  std::vector<uint8_t> out;
+  ASSERT_TRUE(sc::store::unpack_chunk(packed.codec, packed.data, text.size(), out).ok());
+  EXPECT_EQ(out, text);
+  // Noise is kept as it is.
+  std::vector<uint8_t> noise(5000);
+  uint32_t x = 1;
+  for (auto& b : noise) b = static_cast<uint8_t>((x = x * 1103515245u + 12345u) >> 24);
+  auto raw = sc::store::pack_chunk(noise);
+  EXPECT_EQ(raw.codec, "none");
+  ASSERT_TRUE(sc::store::unpack_chunk(raw.codec, raw.data, noise.size(), out).ok());
+  EXPECT_EQ(out, noise);
+  // A damaged or mislabelled chunk is an error, never a crash or wrong bytes.
+  packed.data.resize(packed.data.size() / 2);
+  EXPECT_FALSE(sc::store::unpack_chunk("lz4", packed.data, text.size(), out).ok());
+  EXPECT_FALSE(sc::store::unpack_chunk("none", raw.data, noise.size() + 1, out).ok());
+  EXPECT_FALSE(sc::store::unpack_chunk("zstd", raw.data, noise.size(), out).ok());
+}
+
+TEST(JsonText, Utf8PassesInvalidBytesAreMarked) {
+  auto render = [](std::string_view s) {
+    std::string out;
+    sc::decode::append_json_string(out, s);
+    return out;
+  };
+  EXPECT_EQ(render("é ✓ 😀"), "\"é ✓ 😀\"");
+  EXPECT_EQ(render("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+  EXPECT_EQ(render("\xff"), "\"\xef\xbf\xbd\"");              // not a start byte
+  EXPECT_EQ(render("\xc0\xaf"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");  // overlong '/'
+  EXPECT_EQ(render("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");  // a surrogate
+  EXPECT_EQ(render("ab\xe2\x9c"), "\"ab\xef\xbf\xbd\xef\xbf\xbd\"");  // cut short
+  // Whatever comes in, what goes out is JSON a strict parser takes.
+  for (int b = 0; b < 256; ++b) {
+    const std::string s = "x" + std::string(1, static_cast<char>(b)) + "\xc3\xa9";
+    EXPECT_TRUE(nlohmann::json::accept(render(s))) << b;
+  }
+}
+
+}  // namespace

@@ -43,8 +43,8 @@ t_query=$(best_of 3 first_rows "$work/s.db")
 t_tshark_v=$(best_of 1 tshark -r "$file" -d "tcp.port==$port,spice" -V)
 messages=$("$bin/decode_throughput" "$file" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['messages'])")
 
-rate() { echo "scale=1; $mb / $1" | bc -l; }
-ratio() { echo "scale=1; $1 / $2" | bc -l; }
+rate() { printf '%.1f' "$(echo "$mb / $1" | bc -l)"; }
+ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 
 big_rows=""
 if [ "$big_mb" != 0 ]; then
@@ -53,7 +53,7 @@ if [ "$big_mb" != 0 ]; then
   read -r t_huge rss_huge < <(peak_rss "$work/huge.pcap" "$work/huge.db")
   huge_db=$(stat -c %s "$work/huge.db")
   t_huge_query=$(best_of 3 first_rows "$work/huge.db")
-  big_rows="| import of $(echo "scale=0; $huge_bytes / 1048576" | bc) MB | $(printf '%.3f' "$t_huge") s, $(echo "scale=1; $huge_bytes / 1048576 / $t_huge" | bc -l) MB/s |
+  big_rows="| import of $(echo "scale=0; $huge_bytes / 1048576" | bc) MB | $(printf '%.3f' "$t_huge") s, $(printf '%.1f' "$(echo "$huge_bytes / 1048576 / $t_huge" | bc -l)") MB/s |
 | database size, $(echo "scale=0; $huge_bytes / 1048576" | bc) MB capture | $(ratio "$huge_db" "$huge_bytes")x the capture ($huge_db bytes) |
 | peak RSS importing $(echo "scale=0; $huge_bytes / 1048576" | bc) MB | $((rss_huge / 1024)) MB |
 | \`messages -n display.draw_copy --json -l 100\` on the $(echo "scale=0; $huge_bytes / 1048576" | bc) MB import | $(printf '%.3f' "$t_huge_query") s |"

@@ -58,6 +58,6 @@ echo
 echo "== store size against the captures =="
 cap_bytes=$(( $(stat -c %s "$out/session.pcap") + $(stat -c %s "$out/ours.pcap") ))
 db_bytes=$(stat -c %s "$db")
-echo "captures: $cap_bytes bytes, database: $db_bytes bytes ($(echo "scale=2; $db_bytes / $cap_bytes" | bc)x)"
+echo "captures: $cap_bytes bytes, database: $db_bytes bytes ($(printf "%.2f" "$(echo "scale=3; $db_bytes / $cap_bytes" | bc)")x)"
 echo
 echo "Database: $db   (try: $sc messages --db $db --name 'display.draw_*' --json | less)"

@@ -6,10 +6,11 @@
 
 namespace sc::store {
 
-PackedChunk pack_chunk(std::span<const uint8_t> bytes) {
-  PackedChunk out;
+void pack_chunk(std::span<const uint8_t> bytes, PackedChunk& out) {
   if (bytes.size() >= 64 && bytes.size() <= static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
+    // resize() on a reused buffer: no allocation (nor page faults) per chunk.
     out.data.resize(static_cast<size_t>(LZ4_compressBound(static_cast<int>(bytes.size()))));
+    // LZ4's faster settings (acceleration 2..8) measured no faster here, and larger.
     const int n = LZ4_compress_default(reinterpret_cast<const char*>(bytes.data()),
                                        reinterpret_cast<char*>(out.data.data()), static_cast<int>(bytes.size()),
                                        static_cast<int>(out.data.size()));
@@ -17,11 +18,16 @@ PackedChunk pack_chunk(std::span<const uint8_t> bytes) {
     if (n > 0 && static_cast<size_t>(n) < bytes.size() - bytes.size() / 16) {
       out.data.resize(static_cast<size_t>(n));
       out.codec = "lz4";
-      return out;
+      return;
     }
   }
   out.codec = "none";
   out.data.assign(bytes.begin(), bytes.end());
+}
+
+PackedChunk pack_chunk(std::span<const uint8_t> bytes) {
+  PackedChunk out;
+  pack_chunk(bytes, out);
   return out;
 }
 

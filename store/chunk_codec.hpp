@@ -16,6 +16,8 @@ struct PackedChunk {
 };
 
 PackedChunk pack_chunk(std::span<const uint8_t> bytes);
+// The same into `out`, reusing its buffer.
+void pack_chunk(std::span<const uint8_t> bytes, PackedChunk& out);
 // `size` is the chunk's decompressed size as stored; anything else is a damaged chunk.
 Result<void> unpack_chunk(std::string_view codec, std::span<const uint8_t> data, size_t size,
                           std::vector<uint8_t>& out);

@@ -46,10 +46,7 @@ Result<bool> Statement::step() {
   return make_error(sqlite3_errmsg(sqlite3_db_handle(stmt_.get())));
 }
 
-void Statement::reset() {
-  sqlite3_reset(stmt_.get());
-  sqlite3_clear_bindings(stmt_.get());
-}
+void Statement::reset() { sqlite3_reset(stmt_.get()); }
 
 namespace {
 

@@ -18,7 +18,7 @@ using schema::Direction;
 
 namespace {
 
-enum Kind : uint8_t { kOpen, kFrame, kProblem, kKnown, kTls, kClose, kJoined, kSessionEnd };
+enum Kind : uint8_t { kOpen, kFrame, kChunk, kProblem, kKnown, kTls, kClose, kJoined, kSessionEnd };
 
 std::string caps_json(const decode::CapSet& caps, std::span<const schema::CapName> names) {
   std::string out = "[";
@@ -80,8 +80,10 @@ struct StoreWriter::Op {
   std::optional<uint64_t> serial;
   std::optional<uint16_t> type;
   const std::string* name = nullptr;  // lives as long as the writer
-  uint32_t body_size = 0;
-  size_t wire_at = 0, wire_len = 0;   // in the batch's bytes
+  uint32_t body_size = 0;             // Frame; Chunk: bytes once decompressed
+  uint32_t wire_size = 0;             // Frame
+  std::string_view codec;             // Chunk
+  size_t data_at = 0, data_len = 0;   // Chunk: its packed bytes, in the batch's bytes
   std::vector<ProblemRow> problems;
   std::unique_ptr<Extra> extra;
 };
@@ -112,9 +114,8 @@ struct StoreWriter::Rows {
                        "UPDATE channels SET c2s_bytes=?2, s2c_bytes=?3, c2s_messages=?4, s2c_messages=?5, "
                        "first_ts_ns=?6, last_ts_ns=?7 WHERE id=?1"),
         update_tls_(db.handle(), "UPDATE channels SET tls_version=?2, tls_sni=?3 WHERE id=?1"),
-        insert_message_(db.handle(),
-                        "INSERT INTO message_rows (channel, ts_ns, dir, stream_offset, serial, type, name_id, size, "
-                        "wire_size) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
+        insert_message_(db.handle(), insert_messages_sql(1)),
+        insert_messages_(db.handle(), insert_messages_sql(kRowsPerInsert)),
         insert_chunk_(db.handle(),
                       "INSERT INTO chunks (channel, dir, start, size, codec, data) VALUES (?1,?2,?3,?4,?5,?6)"),
         insert_problem_(db.handle(),
@@ -143,7 +144,8 @@ struct StoreWriter::Rows {
   void apply(Op& op, std::span<const uint8_t> bytes) {
     switch (op.kind) {
       case kOpen: open(op); break;
-      case kFrame: frame(op, bytes.subspan(op.wire_at, op.wire_len)); break;
+      case kFrame: frame(op); break;
+      case kChunk: chunk(op, bytes.subspan(op.data_at, op.data_len)); break;
       case kProblem:
         for (const auto& p : op.problems) problem(channels_[op.conn], std::nullopt, op.dir, op.stream_offset, p);
         break;
@@ -159,10 +161,9 @@ struct StoreWriter::Rows {
   void maybe_commit(bool force) {
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_commit_ < options_.commit_interval) return;
-    // Every committed message has its bytes committed with it: cut every open chunk.
-    for (auto& [key, ch] : channels_) {
-      for (int d = 0; d < 2; ++d) flush_chunk(ch, d);
-    }
+    // Batches carry their messages' chunks, and commits fall between batches, so
+    // every committed message has its bytes committed with it.
+    flush_rows();
     for (uint32_t id : dirty_) counts(channels_[id]);
     dirty_.clear();
     check(db_.exec("COMMIT"));
@@ -174,9 +175,14 @@ struct StoreWriter::Rows {
   uint64_t messages = 0, problems = 0;
 
  private:
-  struct Chunk {
-    uint64_t start = 0;
-    std::vector<uint8_t> bytes;
+  static constexpr size_t kRowsPerInsert = 64;
+  struct Row {
+    int64_t id, channel, ts_ns;
+    uint8_t dir;
+    int64_t offset;
+    std::optional<int64_t> serial;
+    std::optional<uint16_t> type;
+    int64_t name_id, size, wire_size;
   };
   struct Channel {
     int64_t row = 0;
@@ -184,10 +190,50 @@ struct StoreWriter::Rows {
     uint64_t bytes[2] = {0, 0};
     uint64_t count[2] = {0, 0};
     uint64_t first_ts = 0, last_ts = 0;
-    Chunk chunk[2];
   };
 
-  void begin() { check(db_.exec("BEGIN")); }
+  // IMMEDIATE takes the write lock now, so the ids handed out below stay ours
+  // even when another process writes to the same file between our transactions.
+  void begin() {
+    check(db_.exec("BEGIN IMMEDIATE"));
+    if (auto t = db_.query("SELECT coalesce(max(id), 0) + 1 FROM message_rows")) {
+      next_id_ = std::get<int64_t>(t->rows[0][0]);
+    }
+  }
+
+  static std::string insert_messages_sql(size_t rows) {
+    std::string sql =
+        "INSERT INTO message_rows (id, channel, ts_ns, dir, stream_offset, serial, type, name_id, size, wire_size) "
+        "VALUES ";
+    for (size_t i = 0; i < rows; ++i) sql += i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)";
+    return sql;
+  }
+
+  // Message rows go in kRowsPerInsert at a time: one statement run per row was
+  // most of the SQLite side's time.
+  void flush_rows() {
+    size_t at = 0;
+    while (pending_.size() - at >= kRowsPerInsert) {
+      insert_rows(insert_messages_, std::span(pending_).subspan(at, kRowsPerInsert));
+      at += kRowsPerInsert;
+    }
+    for (; at < pending_.size(); ++at) insert_rows(insert_message_, std::span(pending_).subspan(at, 1));
+    pending_.clear();
+  }
+
+  void insert_rows(Statement& st, std::span<const Row> rows) {
+    st.reset();
+    int i = 1;
+    for (const Row& r : rows) {
+      st.bind(i, r.id).bind(i + 1, r.channel).bind(i + 2, r.ts_ns).bind(i + 3, int64_t{r.dir}).bind(i + 4, r.offset);
+      if (r.serial) st.bind(i + 5, *r.serial); else st.bind_null(i + 5);
+      if (r.type) st.bind(i + 6, int64_t{*r.type}); else st.bind_null(i + 6);
+      st.bind(i + 7, r.name_id).bind(i + 8, r.size).bind(i + 9, r.wire_size);
+      i += 10;
+    }
+    check(st.step());
+    messages += rows.size();
+  }
   void check(const Result<bool>& r) {
     if (!r && status.ok()) status = r.error();
   }
@@ -220,49 +266,31 @@ struct StoreWriter::Rows {
     ch.row = sqlite3_last_insert_rowid(db_.handle());
   }
 
-  void flush_chunk(Channel& ch, int d) {
-    Chunk& k = ch.chunk[d];
-    if (k.bytes.empty()) return;
-    const PackedChunk packed = pack_chunk(k.bytes);
+  void chunk(const Op& op, std::span<const uint8_t> data) {
     insert_chunk_.reset();
-    insert_chunk_.bind(1, ch.row)
-        .bind(2, int64_t{d})
-        .bind(3, static_cast<int64_t>(k.start))
-        .bind(4, static_cast<int64_t>(k.bytes.size()))
-        .bind_static(5, packed.codec)
-        .bind_blob(6, packed.data);
+    insert_chunk_.bind(1, channels_[op.conn].row)
+        .bind(2, int64_t{op.dir})
+        .bind(3, static_cast<int64_t>(op.stream_offset))
+        .bind(4, int64_t{op.body_size})
+        .bind_static(5, op.codec)
+        .bind_blob(6, data);
     check(insert_chunk_.step());
-    k.bytes.clear();
   }
 
-  void frame(const Op& op, std::span<const uint8_t> wire) {
+  void frame(const Op& op) {
     Channel& ch = channels_[op.conn];
     const int d = op.dir;
-    ch.bytes[d] += wire.size();
+    ch.bytes[d] += op.wire_size;
     ch.count[d] += 1;
     ch.last_ts = std::max(ch.last_ts, op.ts_ns);
     dirty_.insert(op.conn);
 
-    // A chunk holds one contiguous run of its stream: a gap starts a new one.
-    Chunk& k = ch.chunk[d];
-    if (!k.bytes.empty() && k.start + k.bytes.size() != op.stream_offset) flush_chunk(ch, d);
-    if (k.bytes.empty()) k.start = op.stream_offset;
-    k.bytes.insert(k.bytes.end(), wire.begin(), wire.end());
-    if (k.bytes.size() >= options_.chunk_bytes) flush_chunk(ch, d);
-
-    auto& m = insert_message_;
-    m.reset();
-    m.bind(1, ch.row)
-        .bind(2, static_cast<int64_t>(op.ts_ns))
-        .bind(3, int64_t{d})
-        .bind(4, static_cast<int64_t>(op.stream_offset));
-    if (op.serial) m.bind(5, static_cast<int64_t>(*op.serial)); else m.bind_null(5);
-    if (op.type) m.bind(6, int64_t{*op.type}); else m.bind_null(6);
-    m.bind(7, name_id(*op.name)).bind(8, int64_t{op.body_size}).bind(9, static_cast<int64_t>(wire.size()));
-    check(m.step());
-    ++messages;
-    if (op.problems.empty()) return;
-    const int64_t id = sqlite3_last_insert_rowid(db_.handle());
+    const int64_t id = next_id_++;
+    pending_.push_back({id, ch.row, static_cast<int64_t>(op.ts_ns), static_cast<uint8_t>(d),
+                        static_cast<int64_t>(op.stream_offset),
+                        op.serial ? std::optional<int64_t>(static_cast<int64_t>(*op.serial)) : std::nullopt, op.type,
+                        name_id(*op.name), int64_t{op.body_size}, int64_t{op.wire_size}});
+    if (pending_.size() >= kRowsPerInsert) flush_rows();
     for (const auto& p : op.problems) problem(ch, id, op.dir, op.stream_offset, p);
   }
 
@@ -338,14 +366,10 @@ struct StoreWriter::Rows {
   void close(const Op& op) {
     Channel& ch = channels_[op.conn];
     ch.last_ts = std::max(ch.last_ts, op.ts_ns);
-    for (int d = 0; d < 2; ++d) flush_chunk(ch, d);
     state(ch, op.extra->state);
     counts(ch);
     dirty_.erase(op.conn);
     if (ch.session) touch(ch.session, ch.first_ts, ch.last_ts);
-    // Its rows are written; only the session link is still needed for late events.
-    ch.chunk[0].bytes.shrink_to_fit();
-    ch.chunk[1].bytes.shrink_to_fit();
   }
 
   void touch(int64_t session, uint64_t first, uint64_t last) {
@@ -393,16 +417,25 @@ struct StoreWriter::Rows {
   Database& db_;
   int64_t capture_id_;
   WriterOptions options_;
-  Statement insert_channel_, update_state_, update_counts_, update_tls_, insert_message_, insert_chunk_,
+  Statement insert_channel_, update_state_, update_counts_, update_tls_, insert_message_, insert_messages_, insert_chunk_,
       insert_problem_, insert_name_, insert_session_, find_session_, touch_session_, set_channel_session_;
   std::unordered_map<std::string, int64_t> names_;
   std::unordered_map<uint32_t, Channel> channels_;
   std::unordered_map<uint32_t, int64_t> sessions_;
   std::unordered_set<uint32_t> dirty_;  // channels whose counters changed since the last commit
+  std::vector<Row> pending_;            // message rows not yet inserted
+  int64_t next_id_ = 1;
   std::chrono::steady_clock::time_point last_commit_;
 };
 
 // ---- between the threads ----
+
+struct StoreWriter::Building {
+  uint32_t conn = 0;
+  uint8_t dir = 0;
+  uint64_t start = 0;
+  std::vector<uint8_t> bytes;
+};
 
 struct StoreWriter::Queue {
   static constexpr size_t kBatchOps = 1024;
@@ -417,6 +450,13 @@ struct StoreWriter::Queue {
   bool done = false;
   std::thread worker;
   std::unordered_set<std::string> names;  // of unknown types; set nodes never move, so ops may point at them
+
+  // Stream chunks are built and compressed on the caller's thread (the decoding
+  // side has time to spare; the SQLite side has none) and sealed at every
+  // hand-over, so a batch carries the bytes of all its messages.
+  std::unordered_map<uint64_t, Building> building;  // by connection << 1 | direction
+  size_t building_bytes = 0;                         // in all of them
+  PackedChunk packed;                                // reused for every chunk
 };
 
 StoreWriter::StoreWriter(Database& db, int64_t capture_id, WriterOptions options)
@@ -456,8 +496,27 @@ StoreWriter::Op& StoreWriter::push(uint8_t kind, const capture::ConnectionInfo& 
   return op;
 }
 
+void StoreWriter::seal(Building& b) {
+  Queue& q = *queue_;
+  if (b.bytes.empty()) return;
+  pack_chunk(b.bytes, q.packed);
+  capture::ConnectionInfo c;
+  c.id = b.conn;
+  Op& op = push(kChunk, c);
+  op.dir = b.dir;
+  op.stream_offset = b.start;
+  op.body_size = static_cast<uint32_t>(b.bytes.size());
+  op.codec = q.packed.codec;
+  op.data_at = q.filling.bytes.size();
+  op.data_len = q.packed.data.size();
+  q.filling.bytes.insert(q.filling.bytes.end(), q.packed.data.begin(), q.packed.data.end());
+  q.building_bytes -= b.bytes.size();
+  b.bytes.clear();
+}
+
 void StoreWriter::hand_over() {
   Queue& q = *queue_;
+  for (auto& [key, b] : q.building) seal(b);
   Batch next;
   {
     std::unique_lock lock(q.mutex);
@@ -475,6 +534,8 @@ void StoreWriter::hand_over() {
 void StoreWriter::finish() {
   Queue& q = *queue_;
   if (!q.worker.joinable()) return;
+  for (auto& [key, b] : q.building) seal(b);
+  q.building.clear();
   {
     std::lock_guard lock(q.mutex);
     if (!q.filling.ops.empty()) q.full.push_back(std::move(q.filling));
@@ -507,10 +568,19 @@ void StoreWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fram
   op.serial = f.serial;
   if ((f.def && !f.def->is_link()) || (!f.def && !f.undecodable)) op.type = f.type;
   op.body_size = static_cast<uint32_t>(f.body.size());
-  op.wire_at = q.filling.bytes.size();
-  op.wire_len = f.wire.size();
-  q.filling.bytes.insert(q.filling.bytes.end(), f.wire.begin(), f.wire.end());
-  const std::span<uint8_t> wire{q.filling.bytes.data() + op.wire_at, op.wire_len};
+  op.wire_size = static_cast<uint32_t>(f.wire.size());
+  // A chunk holds one contiguous run of its stream: a gap starts a new one.
+  Building& b = q.building[uint64_t{c.id} << 1 | op.dir];
+  if (!b.bytes.empty() && b.start + b.bytes.size() != f.stream_offset) seal(b);
+  if (b.bytes.empty()) {
+    b.conn = c.id;
+    b.dir = op.dir;
+    b.start = f.stream_offset;
+  }
+  const size_t wire_at = b.bytes.size();
+  b.bytes.insert(b.bytes.end(), f.wire.begin(), f.wire.end());
+  q.building_bytes += f.wire.size();
+  const std::span<uint8_t> wire{b.bytes.data() + wire_at, f.wire.size()};
   const uint32_t header = static_cast<uint32_t>(f.wire.size() - f.body.size());
   if (f.def) {
     op.name = &f.def->full_name;
@@ -530,7 +600,10 @@ void StoreWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fram
                                  reg.channel_name(s.channel_type) + " channel in this direction; kept as bytes"});
     }
   }
-  if (q.filling.ops.size() >= Queue::kBatchOps || q.filling.bytes.size() >= Queue::kBatchBytes) hand_over();
+  if (b.bytes.size() >= options_.chunk_bytes) seal(b);
+  if (q.filling.ops.size() >= Queue::kBatchOps || q.filling.bytes.size() + q.building_bytes >= Queue::kBatchBytes) {
+    hand_over();
+  }
 }
 
 void StoreWriter::on_problem(const capture::ConnectionInfo& c, const framing::Problem& p,
@@ -554,6 +627,13 @@ void StoreWriter::on_tls(const capture::ConnectionInfo& c, const capture::TlsInf
 }
 
 void StoreWriter::on_close(const capture::ConnectionInfo& c, const framing::ChannelState& s, uint64_t ts) {
+  Queue& q = *queue_;
+  for (uint8_t d = 0; d < 2; ++d) {
+    if (auto it = q.building.find(uint64_t{c.id} << 1 | d); it != q.building.end()) {
+      seal(it->second);
+      q.building.erase(it);
+    }
+  }
   Op& op = push(kClose, c);
   op.ts_ns = ts;
   op.extra = std::make_unique<Extra>();

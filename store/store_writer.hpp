@@ -52,7 +52,9 @@ class StoreWriter : public capture::FrameConsumer {
   struct Batch;
   struct Rows;
   struct Queue;
+  struct Building;  // a stream chunk being filled
   Op& push(uint8_t kind, const capture::ConnectionInfo& c);
+  void seal(Building& b);
   void hand_over();
 
   std::unique_ptr<Rows> rows_;

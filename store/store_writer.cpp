@@ -316,6 +316,8 @@ struct StoreWriter::Rows {
     const auto* def = reg.channel(s.channel_type);
     std::span<const schema::CapName> channel_caps;
     if (def) channel_caps = def->caps;
+    // Blobs are bound without a copy: they must outlive step().
+    const auto common = caps_words(s.negotiated.common), channel = caps_words(s.negotiated.channel);
     auto& u = update_state_;
     u.reset();
     u.bind(1, ch.row).bind(2, int64_t{s.connection_id});
@@ -331,8 +333,8 @@ struct StoreWriter::Rows {
         .bind(10, caps_json(s.client_channel, channel_caps))
         .bind(11, caps_json(s.server_common, reg.common_caps()))
         .bind(12, caps_json(s.server_channel, channel_caps))
-        .bind_blob(13, caps_words(s.negotiated.common))
-        .bind_blob(14, caps_words(s.negotiated.channel))
+        .bind_blob(13, common)
+        .bind_blob(14, channel)
         .bind(15, int64_t{s.midstream});
     check(u.step());
   }

@@ -237,6 +237,16 @@ TEST_F(RealSession, StoreIsSmallerThanTheCapture) {
       << db_bytes << " bytes of database (beyond an empty one) for " << capture_bytes << " bytes of capture";
 }
 
+// The plain sqlite3 shell. In the sanitizer build the extension is instrumented,
+// so the shell needs the sanitizer runtimes loaded first.
+std::string shell() {
+#if defined(__SANITIZE_ADDRESS__)
+  return "env LD_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so) sqlite3 -batch ";
+#else
+  return "sqlite3 -batch ";
+#endif
+}
+
 TEST_F(RealSession, StoreDocQueriesRunInTheShell) {
   // The example queries of docs/store.md, in the plain sqlite3 shell with the extension.
   std::ifstream in(source_dir() + "/docs/store.md");
@@ -247,11 +257,11 @@ TEST_F(RealSession, StoreDocQueriesRunInTheShell) {
   std::string queries = doc.substr(begin + 6, end - begin - 6);
   const auto script = work_ / "doc-queries.sql";
   std::ofstream(script) << ".bail on\n.load " << bin_dir() << "/../lib/spicecap\n" << queries;
-  auto r = run("sqlite3 -batch " + db_path_ + " < " + script.string(), 120, true);
+  auto r = run(shell() + db_path_ + " < " + script.string(), 120, true);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // The keys pressed, as the first query lists them, then the draw_copy image types.
   EXPECT_NE(r.output.find("|30\n"), std::string::npos) << r.output;
-  auto direct = run("sqlite3 -batch " + db_path_ + " \".load " + bin_dir() +
+  auto direct = run(shell() + db_path_ + " \".load " + bin_dir() +
                         "/../lib/spicecap\" \"SELECT spice_field(id, 'session_id') = spice_field(id, "
                         "'main.init.session_id') FROM messages WHERE name = 'main.init'\"",
                     60, true);

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang-14 libfuzzer-14-dev
   # libraries we link
   libpcap-dev libssl-dev libsqlite3-dev sqlite3 libcli11-dev libgtest-dev libgmock-dev
   liblz4-dev zlib1g-dev libturbojpeg0-dev libspice-protocol-dev libspice-server-dev

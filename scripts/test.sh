@@ -13,3 +13,5 @@ echo "== tests (release) =="
 ctest --test-dir build --output-on-failure --timeout 600 -j 2
 echo "== tests (ASan+UBSan) =="
 ctest --test-dir build-asan --output-on-failure --timeout 900 -j 2
+echo "== fuzz smoke (every libFuzzer target briefly, regression inputs first) =="
+scripts/fuzz.sh smoke

@@ -526,10 +526,16 @@ TEST_F(WiresharkPlugin, OwnServerSessionDecodesAsImportDoes) {
   Session ses;
   record_and_compare(ses, "serve",
                      "--clients glib --duration 4 --preferred-compression lz4 --server cmd --server-cmd '" +
-                         bin_dir() + "/spice-capture serve --port {port} --scenario desktop --agent --audio'",
+                         bin_dir() + "/spice-capture serve --port {port} --scenario desktop --agent --audio "
+                                     "--name \"Bürodesktop ✓\"'",
                      200);
   if (HasFatalFailure()) return;
   const fs::path& db = ses.db;
+  // The server's name is UTF-8 from the wire to SQL and JSON, not escaped byte by byte.
+  const std::vector<std::string> server_name{"Bürodesktop ✓"};
+  EXPECT_EQ(store_strings(db, "SELECT spice_field(id, 'name') FROM messages WHERE name = 'main.name'"), server_name);
+  EXPECT_EQ(store_strings(db, "SELECT json_extract(spice_json(id), '$.name') FROM messages WHERE name = 'main.name'"),
+            server_name);
   const std::string& r = ses.r;
   const auto& shown = ses.shown;
   std::string error;

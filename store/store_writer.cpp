@@ -642,10 +642,11 @@ void StoreWriter::on_close(const capture::ConnectionInfo& c, const framing::Chan
   op.extra->state = s;
 }
 
-void StoreWriter::on_channel_joined(uint32_t connection, session::Session& s) {
+// Both session events carry the session as the tracker knows it now.
+void StoreWriter::push_session(uint8_t kind, uint32_t connection, const session::Session& s) {
   capture::ConnectionInfo c;
   c.id = connection;
-  Op& op = push(kJoined, c);
+  Op& op = push(kind, c);
   op.extra = std::make_unique<Extra>();
   op.extra->session_id = s.session_id;
   op.extra->server = s.server;
@@ -653,14 +654,8 @@ void StoreWriter::on_channel_joined(uint32_t connection, session::Session& s) {
   op.extra->last_ts = s.last_ts_ns;
 }
 
-void StoreWriter::on_session_end(session::Session& s) {
-  capture::ConnectionInfo c;
-  Op& op = push(kSessionEnd, c);
-  op.extra = std::make_unique<Extra>();
-  op.extra->session_id = s.session_id;
-  op.extra->server = s.server;
-  op.extra->first_ts = s.first_ts_ns;
-  op.extra->last_ts = s.last_ts_ns;
-}
+void StoreWriter::on_channel_joined(uint32_t connection, session::Session& s) { push_session(kJoined, connection, s); }
+
+void StoreWriter::on_session_end(session::Session& s) { push_session(kSessionEnd, 0, s); }
 
 }  // namespace sc::store

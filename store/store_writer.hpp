@@ -55,6 +55,7 @@ class StoreWriter : public capture::FrameConsumer {
   struct Building;  // a stream chunk being filled
   Op& push(uint8_t kind, const capture::ConnectionInfo& c);
   void seal(Building& b);
+  void push_session(uint8_t kind, uint32_t connection, const session::Session& s);
   void hand_over();
 
   std::unique_ptr<Rows> rows_;

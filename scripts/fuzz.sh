@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(fuzz_pcap fuzz_reassembly fuzz_framing fuzz_messages)
+TARGETS=(fuzz_pcap fuzz_reassembly fuzz_framing fuzz_messages fuzz_chunks)
 dir=build-fuzz
 bin="$dir/bin"
 seeds="$dir/seeds"

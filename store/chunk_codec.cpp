@@ -33,6 +33,11 @@ PackedChunk pack_chunk(std::span<const uint8_t> bytes) {
 
 Result<void> unpack_chunk(std::string_view codec, std::span<const uint8_t> data, size_t size,
                           std::vector<uint8_t>& out) {
+  // A stored size is checked before it is allocated: LZ4 expands at most 255-fold,
+  // and a database may come from anyone.
+  if ((codec == "none" && size != data.size()) || size > 255 * data.size() + 64) {
+    return make_error("stored chunk claims " + std::to_string(size) + " bytes from " + std::to_string(data.size()));
+  }
   out.resize(size);
   if (codec == "none") {
     if (data.size() != size) return make_error("stored chunk has " + std::to_string(data.size()) + " bytes, expected " +

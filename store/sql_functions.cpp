@@ -78,7 +78,12 @@ class Context {
     sqlite3_stmt* s = message_.get();
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) != SQLITE_ROW) return false;
+    // Reset on every way out: a statement left stepping holds a read transaction
+    // open, which would keep a writer's checkpoint from finishing.
+    if (sqlite3_step(s) != SQLITE_ROW) {
+      sqlite3_reset(s);
+      return false;
+    }
     m.channel = sqlite3_column_int64(s, 0);
     m.dir = sqlite3_column_int(s, 1);
     m.stream_offset = sqlite3_column_int64(s, 2);
@@ -99,7 +104,10 @@ class Context {
     sqlite3_stmt* s = channel_.get();
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) != SQLITE_ROW) return nullptr;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+      sqlite3_reset(s);
+      return nullptr;
+    }
     ChannelInfo c;
     c.type = static_cast<uint8_t>(sqlite3_column_int(s, 0));
     const auto* header = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
@@ -179,6 +187,12 @@ class Context {
 
   sqlite3* db_;
   Stmt message_, chunk_, channel_;
+
+ public:
+  // Scratch for the functions (never nested), so a scan does not allocate per row.
+  decode::DecodedFrame decoded;
+
+ private:
   Cached cached_[2];
   std::map<int64_t, ChannelInfo> channels_;
   ChannelInfo scratch_channel_;
@@ -189,7 +203,7 @@ Context& context_of(sqlite3_context* ctx) { return *static_cast<Context*>(sqlite
 // One decoded message, as the functions below need it.
 struct Loaded {
   std::span<const uint8_t> wire, body;
-  decode::DecodedFrame frame;
+  decode::DecodedFrame& frame;  // the context's, reused row after row
   bool redacted = false;
 };
 
@@ -237,7 +251,7 @@ bool load_decoded(sqlite3_context* ctx, sqlite3_value* id_value, Loaded& out, bo
 }
 
 void fn_json(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  Loaded l;
+  Loaded l{.frame = context_of(ctx).decoded};
   if (!load_decoded(ctx, argv[0], l)) return;
   decode::JsonOptions options{.bytes_inline_limit = 16, .redact = l.redacted};
   if (argc > 1) options.bytes_inline_limit = static_cast<uint32_t>(std::max<int64_t>(0, sqlite3_value_int64(argv[1])));
@@ -248,14 +262,14 @@ void fn_json(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 }
 
 void fn_text(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  Loaded l;
+  Loaded l{.frame = context_of(ctx).decoded};
   if (!load_decoded(ctx, argv[0], l)) return;
   const std::string text = decode::to_text(l.frame.own, l.frame.own_body, 1000);
   sqlite3_result_text(ctx, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 
 void fn_raw(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  Loaded l;
+  Loaded l{.frame = context_of(ctx).decoded};
   if (!load_decoded(ctx, argv[0], l, false)) return;
   sqlite3_result_blob(ctx, l.wire.data(), static_cast<int>(l.wire.size()), SQLITE_TRANSIENT);
 }
@@ -288,28 +302,22 @@ void result_value(sqlite3_context* ctx, const decode::FieldValue& v, std::span<c
 }
 
 void fn_field(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  Loaded l;
+  Loaded l{.frame = context_of(ctx).decoded};
   if (!load_decoded(ctx, argv[0], l)) return;
   const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[1]));
   if (!p) {
     sqlite3_result_null(ctx);
     return;
   }
-  std::string path = p;
-  const auto& reg = schema::Registry::spice();
+  const std::string_view path = p;
   const auto search = [&](const decode::DecodedMessage& m, std::span<const uint8_t> body) {
     if (!m.def) return false;
     const std::string& prefix = m.def->full_name;
-    const bool absolute = path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+    const bool absolute = path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
                           path[prefix.size()] == '.';
-    const std::string full = absolute ? path : prefix + "." + path;
-    for (const auto& v : m.values) {
-      if (reg.node(v.node).path == full) {
-        result_value(ctx, v, body, l.redacted);
-        return true;
-      }
-    }
-    return false;
+    const auto* v = m.find(absolute ? std::string(path) : prefix + "." + std::string(path));
+    if (v) result_value(ctx, *v, body, l.redacted);
+    return v != nullptr;
   };
   if (search(l.frame.own, l.frame.own_body)) return;
   for (const auto& s : l.frame.subs.items) {

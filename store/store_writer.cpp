@@ -139,7 +139,9 @@ struct StoreWriter::Rows {
     last_commit_ = std::chrono::steady_clock::now();
     begin();
   }
-  ~Rows() { (void)db_.exec("PRAGMA foreign_keys=ON"); }
+  // After the last commit (the pragma is a no-op inside a transaction): the
+  // connection is the caller's again, with its cascades.
+  void checks_on() { (void)db_.exec("PRAGMA foreign_keys=ON"); }
 
   void apply(Op& op, std::span<const uint8_t> bytes) {
     switch (op.kind) {
@@ -546,6 +548,7 @@ void StoreWriter::finish() {
   q.ready.notify_one();
   q.worker.join();
   rows_->maybe_commit(true);
+  rows_->checks_on();
 }
 
 const Result<void>& StoreWriter::status() const { return rows_->status; }

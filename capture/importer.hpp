@@ -62,7 +62,7 @@ class ConnectionSink {
 
 struct ImportOptions {
   std::vector<uint16_t> ports;  // server ports to decode even without a link stage
-  bool redact = false;          // store secret fields (keys, clipboard, files, passwords) blanked
+  schema::SecretMask redact = schema::kSecretNone;  // secret classes (keys, clipboard, files, ...) stored blanked
   framing::FramerOptions framer;
   // A flow with no packet for this long (capture time) is closed and freed; 0: never.
   uint64_t idle_timeout_ns = 600'000'000'000ull;

@@ -8,7 +8,9 @@
 #include <glib.h>
 #include <png.h>
 
+#include "dissect/agent/keyfile.hpp"
 #include "qxl-sim/imagery.hpp"
+#include "util/sha256.hpp"
 
 namespace sc::qxl {
 namespace {
@@ -46,21 +48,6 @@ uint32_t read_u32(const std::vector<uint8_t>& d, size_t at) {
   return v;
 }
 
-std::string sha256_hex(std::span<const uint8_t> data) {
-  gchar* s = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data.data(), data.size());
-  std::string out = s ? s : "";
-  g_free(s);
-  return out;
-}
-
-// Keeps only the last path component and characters safe in any file system.
-std::string sanitize_name(const std::string& name) {
-  std::string base = std::filesystem::path(name).filename().string();
-  for (char& c : base)
-    if (c == '/' || c == '\\' || c == '\0' || static_cast<unsigned char>(c) < 0x20) c = '_';
-  if (base.empty() || base == "." || base == "..") base = "received-file";
-  return base;
-}
 
 }  // namespace
 
@@ -70,10 +57,7 @@ struct GuestAgent::Transfer {
   uint64_t size = 0;
   uint64_t received = 0;
   std::ofstream file;
-  GChecksum* sha = nullptr;
-  ~Transfer() {
-    if (sha) g_checksum_free(sha);
-  }
+  util::Sha256 sha;
 };
 
 std::vector<uint8_t> encode_png(uint32_t width, uint32_t height, const std::vector<uint32_t>& xrgb) {
@@ -107,7 +91,7 @@ void GuestAgent::start() { announce(true); }
 
 void GuestAgent::send(uint32_t type, std::span<const uint8_t> data) {
   ++counters_.messages_out;
-  output_(frame_agent_message(type, data));
+  output_(agent::frame_message(type, data));
 }
 
 void GuestAgent::announce(bool request) {
@@ -134,9 +118,10 @@ size_t GuestAgent::selection_header() const {
 }
 
 void GuestAgent::on_bytes(std::span<const uint8_t> bytes) {
-  std::vector<AgentMessage> messages;
-  if (!deframer_.feed(bytes, messages)) emit(events_, "agent.protocol_error", {{"error", deframer_.error()}});
-  for (const AgentMessage& m : messages) {
+  agent::ChunkStream::Output out;
+  chunks_.feed(bytes, out);
+  for (const auto& p : out.problems) emit(events_, "agent.protocol_error", {{"error", p.text}});
+  for (const auto& [port, m] : out.messages) {
     ++counters_.messages_in;
     handle(m);
   }
@@ -161,35 +146,35 @@ void GuestAgent::handle(const AgentMessage& m) {
       {VD_AGENT_FILE_XFER_DATA, &GuestAgent::on_file_data},
   };
   for (const Route& r : kRoutes)
-    if (r.type == m.type) return (this->*r.handler)(m);
-  if (m.type == VD_AGENT_CLIENT_DISCONNECTED) {
+    if (r.type == m.header.type) return (this->*r.handler)(m);
+  if (m.header.type == VD_AGENT_CLIENT_DISCONNECTED) {
     emit(events_, "agent.client_disconnected");
     client_caps_.clear();
     return;
   }
-  emit(events_, "agent.message", {{"type", m.type}, {"size", m.data.size()}});
+  emit(events_, "agent.message", {{"type", m.header.type}, {"size", m.body.size()}});
 }
 
 void GuestAgent::on_announce(const AgentMessage& m) {
-  const uint32_t request = read_u32(m.data, 0);
+  const uint32_t request = read_u32(m.body, 0);
   client_caps_.clear();
-  for (size_t at = 4; at + 4 <= m.data.size(); at += 4) client_caps_.push_back(read_u32(m.data, at));
+  for (size_t at = 4; at + 4 <= m.body.size(); at += 4) client_caps_.push_back(read_u32(m.body, at));
   emit(events_, "agent.client_caps",
        {{"request", request != 0}, {"caps0", client_caps_.empty() ? 0 : client_caps_[0]}});
   if (request) announce(false);
 }
 
 void GuestAgent::on_monitors(const AgentMessage& m) {
-  if (m.data.size() < sizeof(VDAgentMonitorsConfig)) return;
+  if (m.body.size() < sizeof(VDAgentMonitorsConfig)) return;
   VDAgentMonitorsConfig hdr;
-  std::memcpy(&hdr, m.data.data(), sizeof hdr);
+  std::memcpy(&hdr, m.body.data(), sizeof hdr);
   const size_t n = std::min<size_t>(hdr.num_of_monitors,
-                                    (m.data.size() - sizeof hdr) / sizeof(VDAgentMonConfig));
+                                    (m.body.size() - sizeof hdr) / sizeof(VDAgentMonConfig));
   Json heads = Json::array();
   int32_t right = 0, bottom = 0;
   for (size_t i = 0; i < n; ++i) {
     VDAgentMonConfig mon;
-    std::memcpy(&mon, m.data.data() + sizeof hdr + i * sizeof mon, sizeof mon);
+    std::memcpy(&mon, m.body.data() + sizeof hdr + i * sizeof mon, sizeof mon);
     if (mon.width == 0 || mon.height == 0) continue;  // sparse: disabled head
     heads.push_back({{"width", uint32_t(mon.width)}, {"height", uint32_t(mon.height)}, {"x", int32_t(mon.x)}, {"y", int32_t(mon.y)}});
     const bool use_pos = hdr.flags & VD_AGENT_CONFIG_MONITORS_FLAG_USE_POS;
@@ -205,9 +190,9 @@ void GuestAgent::on_monitors(const AgentMessage& m) {
 }
 
 void GuestAgent::on_mouse_state(const AgentMessage& m) {
-  if (m.data.size() < sizeof(VDAgentMouseState)) return;
+  if (m.body.size() < sizeof(VDAgentMouseState)) return;
   VDAgentMouseState s;
-  std::memcpy(&s, m.data.data(), sizeof s);
+  std::memcpy(&s, m.body.data(), sizeof s);
   emit(events_, "agent.mouse", {{"x", uint32_t(s.x)}, {"y", uint32_t(s.y)}, {"buttons", uint32_t(s.buttons)}, {"display", unsigned(s.display_id)}});
   if (on_mouse) on_mouse(int32_t(s.x), int32_t(s.y), s.buttons);
 }
@@ -226,13 +211,13 @@ void GuestAgent::grab_clipboard() {
 
 void GuestAgent::on_clipboard_grab(const AgentMessage& m) {
   size_t at = selection_header();
-  const uint32_t selection = at ? m.data.empty() ? 0 : m.data[0] : 0;
+  const uint32_t selection = at ? m.body.empty() ? 0 : m.body[0] : 0;
   uint32_t serial = 0;
-  if (has_client_cap(VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL)) serial = read_u32(m.data, at), at += 4;
+  if (has_client_cap(VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL)) serial = read_u32(m.body, at), at += 4;
   Json types = Json::array();
   std::vector<uint32_t> raw;
-  for (; at + 4 <= m.data.size(); at += 4) {
-    raw.push_back(read_u32(m.data, at));
+  for (; at + 4 <= m.body.size(); at += 4) {
+    raw.push_back(read_u32(m.body, at));
     types.push_back(clipboard_type_name(raw.back()));
   }
   emit(events_, "agent.clipboard_grab",
@@ -250,8 +235,8 @@ void GuestAgent::on_clipboard_grab(const AgentMessage& m) {
 
 void GuestAgent::on_clipboard_request(const AgentMessage& m) {
   const size_t at = selection_header();
-  const uint32_t selection = at && !m.data.empty() ? m.data[0] : 0;
-  const uint32_t type = read_u32(m.data, at);
+  const uint32_t selection = at && !m.body.empty() ? m.body[0] : 0;
+  const uint32_t type = read_u32(m.body, at);
   std::vector<uint8_t> payload;
   if (type == VD_AGENT_CLIPBOARD_UTF8_TEXT) {
     payload.assign(options_.clipboard_text.begin(), options_.clipboard_text.end());
@@ -266,16 +251,16 @@ void GuestAgent::on_clipboard_request(const AgentMessage& m) {
   send(VD_AGENT_CLIPBOARD, d);
   ++counters_.clipboard_out;
   emit(events_, "agent.clipboard_sent",
-       {{"type", clipboard_type_name(type)}, {"size", payload.size()}, {"sha256", sha256_hex(payload)}});
+       {{"type", clipboard_type_name(type)}, {"size", payload.size()}, {"sha256", util::sha256_hex(payload)}});
 }
 
 void GuestAgent::on_clipboard_data(const AgentMessage& m) {
   const size_t at = selection_header() + 4;
-  if (m.data.size() < at) return;
-  const uint32_t type = read_u32(m.data, at - 4);
-  std::span<const uint8_t> payload(m.data.data() + at, m.data.size() - at);
+  if (m.body.size() < at) return;
+  const uint32_t type = read_u32(m.body, at - 4);
+  std::span<const uint8_t> payload(m.body.data() + at, m.body.size() - at);
   ++counters_.clipboard_in;
-  Json j = {{"type", clipboard_type_name(type)}, {"size", payload.size()}, {"sha256", sha256_hex(payload)}};
+  Json j = {{"type", clipboard_type_name(type)}, {"size", payload.size()}, {"sha256", util::sha256_hex(payload)}};
   if (type == VD_AGENT_CLIPBOARD_UTF8_TEXT && payload.size() <= 4096)
     j["text"] = std::string(payload.begin(), payload.end());
   emit(events_, "agent.clipboard_received", j);
@@ -294,20 +279,13 @@ void GuestAgent::file_status(uint32_t id, uint32_t result, std::span<const uint8
 }
 
 void GuestAgent::on_file_start(const AgentMessage& m) {
-  const uint32_t id = read_u32(m.data, 0);
-  const std::string keyfile(m.data.begin() + std::min<size_t>(4, m.data.size()), m.data.end());
+  const uint32_t id = read_u32(m.body, 0);
+  const std::string keyfile(m.body.begin() + std::min<size_t>(4, m.body.size()), m.body.end());
   std::string name;
   uint64_t size = 0;
-  {
-    GKeyFile* kf = g_key_file_new();
-    if (g_key_file_load_from_data(kf, keyfile.c_str(), keyfile.size(), G_KEY_FILE_NONE, nullptr)) {
-      if (gchar* n = g_key_file_get_string(kf, "vdagent-file-xfer", "name", nullptr)) {
-        name = n;
-        g_free(n);
-      }
-      size = g_key_file_get_uint64(kf, "vdagent-file-xfer", "size", nullptr);
-    }
-    g_key_file_free(kf);
+  if (auto info = agent::parse_file_xfer_keyfile(keyfile)) {
+    name = info->name;
+    size = info->size.value_or(0);
   }
   emit(events_, "agent.file_start", {{"id", id}, {"name", name}, {"size", size}});
   if (name.empty()) return file_status(id, VD_AGENT_FILE_XFER_STATUS_ERROR);
@@ -330,7 +308,7 @@ void GuestAgent::on_file_start(const AgentMessage& m) {
   }
 
   auto t = std::make_unique<Transfer>();
-  t->name = sanitize_name(name);
+  t->name = agent::safe_file_name(name);
   t->size = size;
   const std::filesystem::path dir(options_.files_dir.empty() ? "." : options_.files_dir);
   std::error_code ec;
@@ -344,7 +322,6 @@ void GuestAgent::on_file_start(const AgentMessage& m) {
     emit(events_, "agent.file_refused", {{"id", id}, {"reason", "cannot create " + t->path.string()}});
     return file_status(id, VD_AGENT_FILE_XFER_STATUS_ERROR);
   }
-  t->sha = g_checksum_new(G_CHECKSUM_SHA256);
   transfers_[id] = std::move(t);
   file_status(id, VD_AGENT_FILE_XFER_STATUS_CAN_SEND_DATA);
   if (size == 0) finish_transfer(id, true);
@@ -352,16 +329,16 @@ void GuestAgent::on_file_start(const AgentMessage& m) {
 
 void GuestAgent::on_file_data(const AgentMessage& m) {
   const size_t hdr = sizeof(VDAgentFileXferDataMessage);
-  if (m.data.size() < hdr) return;
+  if (m.body.size() < hdr) return;
   VDAgentFileXferDataMessage d;
-  std::memcpy(&d, m.data.data(), hdr);
+  std::memcpy(&d, m.body.data(), hdr);
   const uint32_t id = d.id;
   auto it = transfers_.find(id);
   if (it == transfers_.end()) return;  // cancelled or unknown: drop
   Transfer& t = *it->second;
-  const size_t n = std::min<size_t>(d.size, m.data.size() - hdr);
-  t.file.write(reinterpret_cast<const char*>(m.data.data() + hdr), std::streamsize(n));
-  g_checksum_update(t.sha, m.data.data() + hdr, gssize(n));
+  const size_t n = std::min<size_t>(d.size, m.body.size() - hdr);
+  t.file.write(reinterpret_cast<const char*>(m.body.data() + hdr), std::streamsize(n));
+  t.sha.update(std::span(m.body).subspan(hdr, n));
   t.received += n;
   counters_.file_bytes += n;
   if (options_.fail == "cancel") {
@@ -377,7 +354,7 @@ void GuestAgent::on_file_data(const AgentMessage& m) {
 }
 
 void GuestAgent::on_file_status(const AgentMessage& m) {
-  const uint32_t id = read_u32(m.data, 0), result = read_u32(m.data, 4);
+  const uint32_t id = read_u32(m.body, 0), result = read_u32(m.body, 4);
   emit(events_, "agent.file_status_from_client", {{"id", id}, {"result", result}});
   if (result == VD_AGENT_FILE_XFER_STATUS_CANCELLED || result == VD_AGENT_FILE_XFER_STATUS_ERROR)
     finish_transfer(id, false);
@@ -398,7 +375,7 @@ void GuestAgent::finish_transfer(uint32_t id, bool keep) {
   ++counters_.files_done;
   file_status(id, VD_AGENT_FILE_XFER_STATUS_SUCCESS);
   emit(events_, "agent.file_saved",
-       {{"id", id}, {"path", t->path.string()}, {"size", t->received}, {"sha256", g_checksum_get_string(t->sha)}});
+       {{"id", id}, {"path", t->path.string()}, {"size", t->received}, {"sha256", t->sha.hex()}});
 }
 
 }  // namespace sc::qxl

@@ -25,7 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "qxl-sim/agent_framing.hpp"
+#include <spice/vd_agent.h>
+
+#include "dissect/agent/chunk_stream.hpp"
 #include "qxl-sim/events.hpp"
 #include "qxl-sim/geometry.hpp"
 
@@ -67,6 +69,7 @@ class GuestAgent {
 
  private:
   struct Transfer;
+  using AgentMessage = agent::Message;
   void handle(const AgentMessage& m);
   void send(uint32_t type, std::span<const uint8_t> data);
   void announce(bool request);
@@ -90,7 +93,7 @@ class GuestAgent {
   Options options_;
   EventSink events_;
   Output output_;
-  AgentDeframer deframer_;
+  agent::ChunkStream chunks_;
   std::vector<uint32_t> client_caps_;
   uint32_t grab_serial_ = 0;
   std::map<uint32_t, std::unique_ptr<Transfer>> transfers_;

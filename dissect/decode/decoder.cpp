@@ -66,6 +66,7 @@ enum OpFlag : uint8_t {
   kConditional = 8,   // present only with capability `cap`
   kCommonCap = 16,    // kConditional: `cap` is a common capability
   kIntRun = 32,       // Struct: every child is an unconditional Int (decoded in one go)
+  kTrailing = 64,     // present only when bytes are left
 };
 
 struct Op {
@@ -142,6 +143,7 @@ Program::Program(const schema::Registry& reg) {
     const schema::Type& t = *n.type;
     Op& op = ops[i];
     op.kind = t.kind;
+    if (n.field && n.field->trailing) op.flags |= kTrailing;
     if (n.field && n.field->only_with) {
       op.flags |= kConditional;
       if (n.field->only_with->common) op.flags |= kCommonCap;
@@ -164,7 +166,7 @@ Program::Program(const schema::Registry& reg) {
         uint32_t bytes = 0;
         for (uint32_t c : n.children) {
           const LayoutNode& child = nodes[c];
-          ints = ints && child.type->kind == Kind::Int && !(child.field && child.field->only_with);
+          ints = ints && child.type->kind == Kind::Int && !(child.field && child.field->optional());
           if (ints) bytes += schema::int_width(child.type->rep);
         }
         if (ints) {
@@ -466,7 +468,7 @@ class Walker {
         continue;
       }
       const Op& op = ops_[c];
-      if (!present(op)) {
+      if (!present(op) || ((op.flags & kTrailing) && pos >= size)) {
         c = op.end;
         continue;
       }
@@ -576,6 +578,8 @@ class Walker {
           }
           const size_t left = size - std::min(pos, size);
           const uint64_t min = op.aux;
+          // "The rest of the body" counts bytes; an array there holds as many elements as fit.
+          if (op.count == schema::Count::Kind::Rest && min > 0) count = left / min;
           if ((min > 0 && count > left / min) || (min == 0 && count > max_values_)) {
             bad_array(c, pos, count, left);
             stop = pos;

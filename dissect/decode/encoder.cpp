@@ -62,6 +62,16 @@ class Emitter {
     return 0;
   }
 
+  // Whether the JSON holds the field (or, for an anonymous switch, any of its cases' fields).
+  bool mentions(const LayoutNode& n, const json& obj) const {
+    if (!obj.is_object()) return false;
+    if (!n.name.empty()) return obj.contains(n.name);
+    for (uint32_t c : n.children) {
+      if (mentions(reg_.node(c), obj)) return true;
+    }
+    return false;
+  }
+
   bool present(const LayoutNode& n) const {
     if (!n.field || !n.field->only_with) return true;
     const auto* c = n.field->only_with;
@@ -118,6 +128,7 @@ class Emitter {
     for (size_t i = first; i < last; ++i) {
       const LayoutNode& child = reg_.node(n.children[i]);
       if (!present(child)) continue;
+      if (child.field && child.field->trailing && !mentions(child, obj)) continue;
       if (child.name.empty()) {
         if (!emit(child.id, obj, base)) return false;
       } else {

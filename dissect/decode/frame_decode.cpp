@@ -43,9 +43,10 @@ void append_frame_json(const DecodedFrame& frame, std::string& out, const JsonOp
   out += '}';
 }
 
-void redact_frame(const DecodedFrame& frame, std::span<uint8_t> wire, size_t header_size) {
-  redact_wire(frame.own, wire, header_size);
-  for (const auto& m : frame.subs.items) redact_wire(m.decoded, wire, header_size + m.offset);
+void redact_frame(const DecodedFrame& frame, std::span<uint8_t> wire, size_t header_size,
+                  schema::SecretMask classes) {
+  redact_wire(frame.own, wire, header_size, classes);
+  for (const auto& m : frame.subs.items) redact_wire(m.decoded, wire, header_size + m.offset, classes);
 }
 
 }  // namespace sc::decode

@@ -45,7 +45,8 @@ void decode_frame(const FrameRef& frame, const NegotiatedCaps& caps, DecodedFram
 // The frame's fields as one JSON object (sub-messages under "sub_messages").
 void append_frame_json(const DecodedFrame& frame, std::string& out, const JsonOptions& options = {});
 
-// Blanks every secret field of the frame in `wire` (the body starts at header_size).
-void redact_frame(const DecodedFrame& frame, std::span<uint8_t> wire, size_t header_size);
+// Blanks every secret field of `classes` in `wire` (the body starts at header_size).
+void redact_frame(const DecodedFrame& frame, std::span<uint8_t> wire, size_t header_size,
+                  schema::SecretMask classes = schema::kSecretAll);
 
 }  // namespace sc::decode

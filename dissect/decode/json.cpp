@@ -34,6 +34,19 @@ size_t utf8_sequence(std::string_view s) {
 
 }  // namespace
 
+bool valid_utf8(std::string_view s) {
+  while (!s.empty()) {
+    if (static_cast<unsigned char>(s[0]) < 0x80) {
+      s.remove_prefix(1);
+      continue;
+    }
+    const size_t n = utf8_sequence(s);
+    if (n == 0) return false;
+    s.remove_prefix(n);
+  }
+  return true;
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
@@ -106,7 +119,7 @@ class JsonWriter {
     const FieldValue& v = m_.values[i];
     const auto& n = reg_.node(v.node);
     const auto& t = *n.type;
-    if (o_.redact && n.is_secret()) {
+    if (n.is_secret(o_.redact)) {
       out_ += "null";
       return;
     }
@@ -170,11 +183,12 @@ void append_json(const DecodedMessage& msg, std::span<const uint8_t> body, std::
   JsonWriter(msg, body, out, options).value(0);
 }
 
-size_t redact_wire(const DecodedMessage& msg, std::span<uint8_t> wire, size_t header_size) {
+size_t redact_wire(const DecodedMessage& msg, std::span<uint8_t> wire, size_t header_size,
+                   schema::SecretMask classes) {
   const auto& reg = schema::Registry::spice();
   size_t blanked = 0;
   for (const auto& v : msg.values) {
-    if (!reg.node(v.node).is_secret()) continue;
+    if (!reg.node(v.node).is_secret(classes)) continue;
     const size_t from = header_size + v.offset;
     if (from + v.size > wire.size()) continue;
     std::fill_n(wire.begin() + static_cast<std::ptrdiff_t>(from), v.size, uint8_t{0});
@@ -183,7 +197,8 @@ size_t redact_wire(const DecodedMessage& msg, std::span<uint8_t> wire, size_t he
   return blanked;
 }
 
-std::string to_text(const DecodedMessage& msg, std::span<const uint8_t> body, size_t max_len) {
+std::string to_text(const DecodedMessage& msg, std::span<const uint8_t> body, size_t max_len,
+                    schema::SecretMask redact) {
   const auto& reg = schema::Registry::spice();
   std::string out;
   const std::string prefix = msg.def ? msg.def->full_name + "." : "";
@@ -200,7 +215,9 @@ std::string to_text(const DecodedMessage& msg, std::span<const uint8_t> body, si
     if (path.starts_with(prefix)) path.remove_prefix(prefix.size());
     out += path;
     out += '=';
-    if (t.kind == Kind::Int) {
+    if (n.is_secret(redact)) {
+      out += "<redacted>";
+    } else if (t.kind == Kind::Int) {
       if (t.names) {
         out += t.names->describe(v.number);
       } else {

@@ -385,6 +385,7 @@ struct ConnectionFramer::Impl {
     std::string ties;  // other channel types that explain the bytes as well
     for (HeaderKind kind : {HeaderKind::Mini, HeaderKind::Full}) {
       for (const auto& ch : reg.channels()) {
+        if (ch.layer) continue;
         state.header = kind;
         state.channel_type = ch.type;
         const size_t score = chain_length(sides[0], sides[0].avail()) + chain_length(sides[1], sides[1].avail());

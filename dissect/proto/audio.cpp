@@ -36,7 +36,7 @@ void describe_audio(Builder& b, const Shared& s, const ChannelBuilder& base) {
       .s2c(SC_SYM(SPICE_MSG_RECORD_VOLUME), volume())
       .s2c(SC_SYM(SPICE_MSG_RECORD_MUTE), {b.u8("mute")});
   // What the microphone heard.
-  record.c2s(SC_SYM(SPICE_MSGC_RECORD_DATA), {b.u32("time").vol(), b.raw("data", rest()).secret()})
+  record.c2s(SC_SYM(SPICE_MSGC_RECORD_DATA), {b.u32("time").vol(), b.raw("data", rest()).secret(kSecretAudio)})
       .c2s(SC_SYM(SPICE_MSGC_RECORD_MODE), {b.u32("time").vol(), b.u16("mode", s.audio_data_mode), b.raw("data", rest())})
       .c2s(SC_SYM(SPICE_MSGC_RECORD_START_MARK), {b.u32("time").vol()});
 }

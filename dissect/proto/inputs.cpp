@@ -30,10 +30,10 @@ void describe_inputs(Builder& b, const Shared&, const ChannelBuilder& base) {
   inputs.caps({SC_SYM(SPICE_INPUTS_CAP_KEY_SCANCODE)}, "SPICE_INPUTS_CAP_");
 
   // Keystrokes are what redaction exists for.
-  inputs.c2s(SC_SYM(SPICE_MSGC_INPUTS_KEY_DOWN), {b.u32("code").secret()})
-      .c2s(SC_SYM(SPICE_MSGC_INPUTS_KEY_UP), {b.u32("code").secret()})
+  inputs.c2s(SC_SYM(SPICE_MSGC_INPUTS_KEY_DOWN), {b.u32("code").secret(kSecretKeys)})
+      .c2s(SC_SYM(SPICE_MSGC_INPUTS_KEY_UP), {b.u32("code").secret(kSecretKeys)})
       .c2s(SC_SYM(SPICE_MSGC_INPUTS_KEY_MODIFIERS), {b.u16("modifiers", modifiers)})
-      .c2s(SC_SYM(SPICE_MSGC_INPUTS_KEY_SCANCODE), {b.raw("data", rest()).secret()})
+      .c2s(SC_SYM(SPICE_MSGC_INPUTS_KEY_SCANCODE), {b.raw("data", rest()).secret(kSecretKeys)})
       .c2s(SC_SYM(SPICE_MSGC_INPUTS_MOUSE_MOTION), {b.i32("dx"), b.i32("dy"), b.u16("buttons_state", buttons)})
       .c2s(SC_SYM(SPICE_MSGC_INPUTS_MOUSE_POSITION),
            {b.u32("x"), b.u32("y"), b.u16("buttons_state", buttons), b.u8("display_id")})

@@ -39,7 +39,7 @@ void describe_link(Builder& b, const Shared& s) {
   b.link_message(LinkStep::AuthMechanism, "auth_mechanism", Direction::C2S,
                  b.structure("link.auth_mechanism", {b.u32("auth_mechanism", auth)}));
   b.link_message(LinkStep::Ticket, "ticket", Direction::C2S,
-                 b.structure("link.ticket", {b.raw("encrypted_data", fixed(SPICE_TICKET_KEY_PAIR_LENGTH / 8)).vol().secret()}));
+                 b.structure("link.ticket", {b.raw("encrypted_data", fixed(SPICE_TICKET_KEY_PAIR_LENGTH / 8)).vol().secret(kSecretCredentials)}));
   b.link_message(LinkStep::Result, "result", Direction::S2C,
                  b.structure("link.result", {b.u32("error", s.link_err)}));
 
@@ -48,12 +48,12 @@ void describe_link(Builder& b, const Shared& s) {
                  b.structure("link.sasl_mechlist", {b.u32("length"), b.text("mechanisms", by("length"))}));
   b.link_message(LinkStep::SaslStart, "sasl_start", Direction::C2S,
                  b.structure("link.sasl_start", {b.u32("mechanism_length"), b.text("mechanism", by("mechanism_length")),
-                                                 b.u32("data_length"), b.raw("data", by("data_length")).secret()}));
+                                                 b.u32("data_length"), b.raw("data", by("data_length")).secret(kSecretCredentials)}));
   b.link_message(LinkStep::SaslStartReply, "sasl_start_reply", Direction::S2C,
                  b.structure("link.sasl_start_reply",
                              {b.u32("data_length"), b.raw("data", by("data_length")), b.u8("complete")}));
   b.link_message(LinkStep::SaslStep, "sasl_step", Direction::C2S,
-                 b.structure("link.sasl_step", {b.u32("data_length"), b.raw("data", by("data_length")).secret()}));
+                 b.structure("link.sasl_step", {b.u32("data_length"), b.raw("data", by("data_length")).secret(kSecretCredentials)}));
   b.link_message(LinkStep::SaslStepReply, "sasl_step_reply", Direction::S2C,
                  b.structure("link.sasl_step_reply",
                              {b.u32("data_length"), b.raw("data", by("data_length")), b.u8("complete")}));

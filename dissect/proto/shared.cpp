@@ -72,6 +72,7 @@ void describe_spice(Builder& b) {
   describe_cursor(b, s, base);
   describe_audio(b, s, base);
   describe_vmc(b, s, base);
+  describe_agent(b, s);
 }
 
 }  // namespace sc::proto

@@ -35,6 +35,11 @@ void describe_inputs(Builder& b, const Shared& s, const ChannelBuilder& base);
 void describe_cursor(Builder& b, const Shared& s, const ChannelBuilder& base);
 void describe_audio(Builder& b, const Shared& s, const ChannelBuilder& base);
 void describe_vmc(Builder& b, const Shared& s, const ChannelBuilder& base);
+void describe_agent(Builder& b, const Shared& s);
+
+// The slot the agent layer (dissect/proto/agent.cpp) is looked up under in the
+// registry, like a channel type but above every SPICE channel number.
+inline constexpr uint8_t kAgentLayer = 15;
 
 // All of the above, in order.
 void describe_spice(Builder& b);

@@ -28,16 +28,16 @@ void describe_vmc(Builder& b, const Shared& s, const ChannelBuilder& base) {
     return std::vector<Field>{
         b.u8("type", compression),
         b.cases("type", {when(SPICE_DATA_COMPRESSION_TYPE_NONE, {}), otherwise({b.u32("uncompressed_size")})}),
-        b.raw("compressed_data", rest()).secret()};
+        b.raw("compressed_data", rest()).secret(kSecretDevices)};
   };
   const std::vector<std::string> vmc_prefixes = {"SPICE_MSG_SPICEVMC_", "SPICE_MSGC_SPICEVMC_", "SPICE_MSG_PORT_",
                                                  "SPICE_MSGC_PORT_", "SPICE_MSG_", "SPICE_MSGC_"};
   auto& vmc = b.abstract_channel("spicevmc", vmc_prefixes);
   vmc.inherit(base);
   // Device streams carry files (webdav), USB traffic and console text.
-  vmc.s2c(SC_SYM(SPICE_MSG_SPICEVMC_DATA), {b.raw("data", rest()).secret()})
+  vmc.s2c(SC_SYM(SPICE_MSG_SPICEVMC_DATA), {b.raw("data", rest()).secret(kSecretDevices)})
       .s2c(SC_SYM(SPICE_MSG_SPICEVMC_COMPRESSED_DATA), compressed())
-      .c2s(SC_SYM(SPICE_MSGC_SPICEVMC_DATA), {b.raw("data", rest()).secret()})
+      .c2s(SC_SYM(SPICE_MSGC_SPICEVMC_DATA), {b.raw("data", rest()).secret(kSecretDevices)})
       .c2s(SC_SYM(SPICE_MSGC_SPICEVMC_COMPRESSED_DATA), compressed());
   const std::initializer_list<Symbol> vmc_caps = {SC_SYM(SPICE_SPICEVMC_CAP_DATA_COMPRESS_LZ4)};
 
@@ -56,7 +56,7 @@ void describe_vmc(Builder& b, const Shared& s, const ChannelBuilder& base) {
 
   auto smartcard_data = [&] {
     return std::vector<Field>{b.u32("type", vsc_type), b.u32("reader_id"), b.u32("length"),
-                              b.raw("data", by("length")).secret()};  // APDUs carry PINs
+                              b.raw("data", by("length")).secret(kSecretDevices)};  // APDUs carry PINs
   };
   auto& smartcard = b.channel(SPICE_CHANNEL_SMARTCARD, "smartcard",
                               {"SPICE_MSG_SMARTCARD_", "SPICE_MSGC_SMARTCARD_", "SPICE_MSG_", "SPICE_MSGC_"});

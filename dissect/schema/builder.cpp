@@ -116,6 +116,12 @@ ChannelBuilder& Registry::Builder::channel(uint8_t type, std::string name, std::
   return channels_.emplace_back(*this, type, std::move(name), std::move(prefixes));
 }
 
+ChannelBuilder& Registry::Builder::layer(uint8_t slot, std::string name, std::vector<std::string> prefixes) {
+  ChannelBuilder& b = channel(slot, std::move(name), std::move(prefixes));
+  b.mark_layer();
+  return b;
+}
+
 ChannelBuilder& Registry::Builder::abstract_channel(std::string name, std::vector<std::string> prefixes) {
   return channels_.emplace_back(*this, 0, std::move(name), std::move(prefixes));
 }
@@ -167,7 +173,7 @@ uint32_t Registry::Builder::min_size(const Type* t) const {
       return t->count.kind == Count::Kind::Fixed ? t->count.fixed * min_size(t->element) : 0;
     case Kind::Struct: {
       uint32_t sum = 0;
-      for (const auto& f : t->fields) sum += f.only_with ? 0 : min_size(f.type);
+      for (const auto& f : t->fields) sum += f.optional() ? 0 : min_size(f.type);
       return sum;
     }
     case Kind::Switch: {
@@ -178,7 +184,7 @@ uint32_t Registry::Builder::min_size(const Type* t) const {
       best = UINT32_MAX;
       for (const auto& c : t->cases) {
         uint32_t sum = 0;
-        for (const auto& f : c.fields) sum += f.only_with ? 0 : min_size(f.type);
+        for (const auto& f : c.fields) sum += f.optional() ? 0 : min_size(f.type);
         best = std::min(best, sum);
       }
       return best;
@@ -194,7 +200,7 @@ bool Registry::Builder::fixed_size(const Type* t) const {
     case Kind::Array: return t->count.kind == Count::Kind::Fixed && fixed_size(t->element);
     case Kind::Struct:
       for (const auto& f : t->fields) {
-        if (f.only_with || !fixed_size(f.type)) return false;
+        if (f.optional() || !fixed_size(f.type)) return false;
       }
       return true;
     case Kind::Pointer:
@@ -320,6 +326,7 @@ void Registry::Builder::finish() {
     def.type = ch.type();
     def.name = ch.name();
     def.caps = ch.cap_names();
+    def.layer = ch.is_layer();
     r_.channels_.push_back(def);
     for (const auto& e : ch.entries()) {
       MessageDef m;

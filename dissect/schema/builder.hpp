@@ -33,8 +33,9 @@ class FieldSpec {
  public:
   FieldSpec(std::string name, const Type* type) { f_.name = std::move(name); f_.type = type; }
   FieldSpec& vol() { f_.is_volatile = true; return *this; }
-  FieldSpec& secret() { f_.is_secret = true; return *this; }
+  FieldSpec& secret(SecretMask classes) { f_.secret = classes; return *this; }
   FieldSpec& only_with(const CapCondition* c) { f_.only_with = c; return *this; }
+  FieldSpec& trailing() { f_.trailing = true; return *this; }
   operator Field() const { return f_; }  // NOLINT: implicit by design, keeps descriptions terse
 
  private:
@@ -77,6 +78,9 @@ class Registry::Builder {
   // Channels and messages
   ChannelBuilder& channel(uint8_t type, std::string name, std::vector<std::string> symbol_prefixes);
   ChannelBuilder& abstract_channel(std::string name, std::vector<std::string> symbol_prefixes);
+  // A protocol carried inside a channel's messages (the agent inside main.agent_data):
+  // looked up like a channel under its own slot number, never taken for a wire channel.
+  ChannelBuilder& layer(uint8_t slot, std::string name, std::vector<std::string> symbol_prefixes);
   void link_message(LinkStep step, std::string name, Direction dir, const Type* body);
   void common_caps(std::initializer_list<Symbol> caps, std::string_view prefix);
 
@@ -135,6 +139,8 @@ class ChannelBuilder {
   };
   const std::vector<Entry>& entries() const { return entries_; }
   uint8_t type() const { return type_; }
+  bool is_layer() const { return layer_; }
+  void mark_layer() { layer_ = true; }
   const std::string& name() const { return name_; }
   const std::vector<CapName>& cap_names() const { return caps_; }
 
@@ -146,6 +152,7 @@ class ChannelBuilder {
   std::vector<std::string> prefixes_;
   std::vector<Entry> entries_;
   std::vector<CapName> caps_;
+  bool layer_ = false;
 };
 
 }  // namespace sc::schema

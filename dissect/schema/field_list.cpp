@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "dissect/schema/secrets.hpp"
+
 namespace sc::schema {
 
 namespace {
@@ -28,7 +30,13 @@ std::vector<FieldEntry> list_fields(const Registry& reg) {
     const std::string dir(direction_name(m.direction));
     auto add = [&](FieldEntry e) {
       if (auto it = seen.find(e.path); it != seen.end()) {
-        if (out[it->second].direction != e.direction) out[it->second].direction = "both";
+        FieldEntry& first = out[it->second];
+        if (first.direction != e.direction && first.direction != "both") {
+          const bool first_c2s = first.direction == "c2s";
+          first.s2c_type = first_c2s ? e.type : first.type;
+          first.type = first_c2s ? first.type : e.type;
+          first.direction = "both";
+        }
         return;
       }
       seen[e.path] = out.size();
@@ -39,9 +47,9 @@ std::vector<FieldEntry> list_fields(const Registry& reg) {
       const LayoutNode& n = reg.node(id);
       const bool internal = n.name.empty();
       if (!internal) {
-        std::string marks = n.is_secret() ? "secret" : "";
+        std::string marks = n.is_secret() ? "secret(" + secret_class_names(n.field->secret) + ")" : "";
         if (n.is_volatile()) marks += marks.empty() ? "volatile" : ",volatile";
-        add({n.path, kind_of(*n.type), n.type->names ? n.type->names->type_name : "", dir, m.type, marks});
+        add({n.path, kind_of(*n.type), n.type->names ? n.type->names->type_name : "", dir, m.type, -1, marks});
       }
       for (uint32_t c : n.children) self(self, c);
     };
@@ -52,7 +60,14 @@ std::vector<FieldEntry> list_fields(const Registry& reg) {
 
 std::string field_line(const FieldEntry& f) {
   std::string line = f.path + '\t' + f.kind + (f.values.empty() ? "" : "(" + f.values + ")") + '\t' + f.direction;
-  if (f.kind == "message") line += '\t' + std::to_string(f.type);
+  if (f.kind == "message") {
+    if (f.direction == "both" && f.s2c_type >= 0 && f.s2c_type != f.type) {
+      line.resize(line.size() - 4);  // "both" gives way to each direction's number
+      line += "c2s " + std::to_string(f.type) + ", s2c " + std::to_string(f.s2c_type);
+    } else {
+      line += '\t' + std::to_string(f.type);
+    }
+  }
   if (!f.marks.empty()) line += '\t' + f.marks;
   return line;
 }

@@ -43,7 +43,7 @@ struct LayoutNode {
   bool fixed_size = false;           // every instance occupies exactly min_wire_size bytes
 
   bool is_volatile() const { return field && field->is_volatile; }
-  bool is_secret() const { return field && field->is_secret; }
+  bool is_secret(SecretMask classes = kSecretAll) const { return field && (field->secret & classes); }
 };
 
 // Link-stage steps have no wire type number; these are their MessageDef::type values.
@@ -80,6 +80,7 @@ struct ChannelDef {
   uint8_t type = 0;
   std::string name;                 // "main", "display", ...
   std::vector<CapName> caps;        // the channel's own capabilities
+  bool layer = false;               // a protocol inside messages (agent), not a wire channel
 };
 
 class Registry {
@@ -96,6 +97,7 @@ class Registry {
   std::span<const LayoutNode> nodes() const { return nodes_; }
   const LayoutNode& node(uint32_t id) const { return nodes_[id]; }
   std::span<const CapName> common_caps() const { return common_caps_; }
+  // Wire channels and layers alike; check ChannelDef::layer where only channels make sense.
   std::span<const ChannelDef> channels() const { return channels_; }
   uint16_t max_type() const { return kMaxType; }
 

@@ -86,12 +86,31 @@ struct CapCondition {
   uint32_t index = 0;    // bit index, from spice/protocol.h
 };
 
+// What kind of secret a field holds; `import --redact CLASSES` blanks the chosen
+// ones. A mask, so a field that carries several kinds (the agent byte stream
+// carries clipboard and files) is blanked when any of them is chosen.
+enum SecretClass : uint8_t {
+  kSecretNone = 0,
+  kSecretKeys = 1 << 0,         // keystrokes
+  kSecretClipboard = 1 << 1,    // clipboard contents
+  kSecretFiles = 1 << 2,        // transferred file contents
+  kSecretCredentials = 1 << 3,  // tickets, SASL exchanges
+  kSecretDevices = 1 << 4,      // USB, smartcard, port and webdav device streams
+  kSecretAudio = 1 << 5,        // microphone samples
+  kSecretAll = 0x3f,
+};
+using SecretMask = uint8_t;
+
 struct Field {
   std::string name;   // "" only for anonymous switches, whose cases' fields join the parent
   const Type* type = nullptr;
   bool is_volatile = false;               // changes between runs (ids, times): replay ignores it
-  bool is_secret = false;                 // keystrokes, clipboard, files, passwords: redaction blanks it
+  SecretMask secret = kSecretNone;        // keystrokes, clipboard, files, passwords: redaction blanks it
   const CapCondition* only_with = nullptr;  // present only when this capability is negotiated
+  // Present only when the body has bytes left here: fields senders may leave off
+  // (the agent's detailed file-transfer errors, which spice-gtk never sends).
+  bool trailing = false;
+  bool optional() const { return only_with != nullptr || trailing; }
 };
 
 struct SwitchCase {

@@ -132,7 +132,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sc::decode::append_json(m, body, text);
   parse_or_die(def, text, "append_json");
   text.clear();
-  sc::decode::append_json(m, body, text, {.bytes_inline_limit = 0, .redact = true});
+  sc::decode::append_json(m, body, text, {.bytes_inline_limit = 0, .redact = sc::schema::kSecretAll});
   parse_or_die(def, text, "redacted append_json");
   (void)sc::decode::to_text(m, body);
 

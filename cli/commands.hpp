@@ -11,6 +11,9 @@ void register_channels(CLI::App& app);
 void register_messages(CLI::App& app);
 void register_stats(CLI::App& app);
 void register_problems(CLI::App& app);
+void register_agent(CLI::App& app);
+void register_clipboard(CLI::App& app);
+void register_files(CLI::App& app);
 void register_fields(CLI::App& app);
 void register_serve(CLI::App& app);
 

@@ -12,6 +12,7 @@ enum ExitCode : int {
   kExitNoSpice = 5,        // the capture holds no SPICE connection
   kExitTruncated = 6,      // the capture ends mid-packet; what was readable is imported
   kExitDatabase = 7,       // the database cannot be opened, written or is not ours
+  kExitIncomplete = 8,     // some of what was asked for could not be produced (redacted, lost bytes)
   kExitInterrupted = 130,  // stopped by SIGINT/SIGTERM; what was done so far is kept (128 + SIGINT)
 };
 

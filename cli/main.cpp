@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   sc::cli::register_messages(app);
   sc::cli::register_stats(app);
   sc::cli::register_problems(app);
+  sc::cli::register_agent(app);
+  sc::cli::register_clipboard(app);
+  sc::cli::register_files(app);
   sc::cli::register_fields(app);
   sc::cli::register_serve(app);
   try {

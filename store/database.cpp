@@ -21,6 +21,10 @@ Statement& Statement::bind(int i, int64_t v) {
   sqlite3_bind_int64(stmt_.get(), i, v);
   return *this;
 }
+Statement& Statement::bind_double(int i, double v) {
+  sqlite3_bind_double(stmt_.get(), i, v);
+  return *this;
+}
 Statement& Statement::bind(int i, std::string_view v) {
   sqlite3_bind_text(stmt_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
@@ -54,6 +58,10 @@ namespace {
 // version 2's compressed streams without the capture, so it is refused, not guessed at.
 Result<void> check_version(const std::string& path, int64_t v) {
   if (v == kSchemaVersion) return {};
+  if (v == 2) {
+    return make_error(path + ": made by an older spice-capture (store schema 2, without the agent tables); "
+                      "open it for writing once (e.g. `spice-capture import` into it) or import again");
+  }
   if (v == 1) {
     return make_error(path + ": made by an older spice-capture (store schema 1); this build reads schema " +
                       std::to_string(kSchemaVersion) + ". Import the capture again into a new database file");
@@ -105,9 +113,19 @@ Result<Database> Database::open(const std::string& path, Mode mode) {
       if (tables && std::get<int64_t>(tables->rows[0][0]) > 0) {
         return make_error(path + ": an SQLite database that spice-capture did not create; refusing to modify it");
       }
-      if (auto r = db.exec(schema_sql()); !r) return make_error(path + ": cannot create schema: " + r.error().message);
+      const std::string create = "BEGIN;" + std::string(schema_sql()) + std::string(agent_tables_sql()) +
+                                 "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
+      if (auto r = db.exec(create); !r) return make_error(path + ": cannot create schema: " + r.error().message);
       if (auto r = db.exec(message_indexes_sql()); !r) {
         return make_error(path + ": cannot create schema: " + r.error().message);
+      }
+    } else if (v == 2) {
+      // Version 3 only added tables: old captures simply have no agent rows.
+      const std::string upgrade = "BEGIN; ALTER TABLE problems ADD COLUMN ts_ns INTEGER;" +
+                                  std::string(agent_tables_sql()) + "PRAGMA user_version = 3; COMMIT;";
+      if (auto r = db.exec(upgrade); !r) return make_error(path + ": cannot upgrade schema 2: " + r.error().message);
+      if (auto idx = db.exec(message_indexes_sql()); !idx) {
+        return make_error(path + ": cannot write database: " + idx.error().message);
       }
     } else if (auto r = check_version(path, v); !r) {
       return r.error();

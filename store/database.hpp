@@ -15,7 +15,7 @@
 
 namespace sc::store {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 class Statement {
  public:
@@ -30,6 +30,7 @@ class Statement {
   // Text that stays alive and unchanged until step() returns: not copied.
   Statement& bind_static(int i, std::string_view v);
   Statement& bind_null(int i);
+  Statement& bind_double(int i, double v);
   // SQLITE_ROW -> true, SQLITE_DONE -> false; anything else is an error.
   Result<bool> step();
   // Ready to run again. Bindings stay: every user binds every parameter each time

@@ -20,7 +20,9 @@ struct FrameCounter : capture::FrameConsumer {
 std::string options_json(const capture::ImportOptions& options) {
   std::string opts = "{\"ports\":[";
   for (size_t i = 0; i < options.ports.size(); ++i) opts += (i ? "," : "") + std::to_string(options.ports[i]);
-  return opts + std::string("],\"redact\":") + (options.redact ? "true" : "false") + "}";
+  // "redact" says whether anything was blanked; "redact_classes" which classes (schema::SecretClass).
+  return opts + std::string("],\"redact\":") + (options.redact ? "true" : "false") +
+         ",\"redact_classes\":" + std::to_string(options.redact) + "}";
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 namespace sc::store {
 
-// Version 2. Any change here bumps kSchemaVersion (database.hpp) and docs/store.md.
+// Version 3. Any change here bumps kSchemaVersion (database.hpp) and docs/store.md.
 //
 // Why it looks like this: a capture is mostly message bytes, so they are kept once,
 // as each channel direction's byte stream cut into LZ4-compressed chunks, and a
@@ -12,7 +12,6 @@ namespace sc::store {
 // same decoder import uses.
 std::string_view schema_sql() {
   return R"sql(
-BEGIN;
 CREATE TABLE captures (
   id           INTEGER PRIMARY KEY,
   source       TEXT NOT NULL DEFAULT 'file' CHECK (source IN ('file','proxy','live')),
@@ -104,7 +103,8 @@ CREATE TABLE problems (
   severity      TEXT NOT NULL,
   code          TEXT NOT NULL,
   path          TEXT,
-  text          TEXT NOT NULL
+  text          TEXT NOT NULL,
+  ts_ns         INTEGER                    -- when it was seen (version 3; NULL before)
 );
 CREATE VIEW messages AS
   SELECT m.id, m.channel, m.ts_ns, CASE m.dir WHEN 0 THEN 'c2s' ELSE 's2c' END AS direction,
@@ -114,8 +114,72 @@ CREATE INDEX channels_by_session ON channels(session);
 CREATE INDEX problems_by_channel ON problems(channel);
 CREATE INDEX problems_by_message ON problems(message);
 CREATE INDEX chunks_by_stream ON chunks(channel, dir, start);
-PRAGMA user_version = 2;
-COMMIT;
+)sql";
+}
+
+// Version 3 added these; a version 2 store gets them (empty) when opened for writing.
+//
+// The agent's messages are few and small next to the display's, and what users ask
+// of them (who copied what, which file failed) needs their decoded fields under the
+// agent capabilities in force at the time, so they are decoded once at import and
+// kept decoded. File contents are not copied: they are in the main channel's
+// stream chunks already, and `files extract` reassembles them from there.
+std::string_view agent_tables_sql() {
+  return R"sql(
+CREATE INDEX problems_by_code ON problems(code);
+CREATE TABLE agent_messages (
+  id            INTEGER PRIMARY KEY,
+  channel       INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,  -- the main channel
+  ts_ns         INTEGER NOT NULL,          -- when its last byte arrived
+  dir           INTEGER NOT NULL CHECK (dir IN (0, 1)),   -- 0 client to guest, 1 guest to client
+  first_offset  INTEGER NOT NULL,          -- stream_offset of the main.agent_data message its header is in
+  header_at     INTEGER NOT NULL,          -- where in that message's body the header starts
+  last_offset   INTEGER NOT NULL,          -- stream_offset of the main.agent_data message with its last byte
+  type          INTEGER NOT NULL,
+  name_id       INTEGER NOT NULL REFERENCES names(id),   -- agent.clipboard_grab, agent.unknown, ...
+  opaque        INTEGER NOT NULL,
+  size          INTEGER NOT NULL,          -- body bytes its header declares
+  fields        TEXT,                      -- decoded, as JSON; secret fields null when redacted; NULL if not kept
+  summary       TEXT                       -- the same, one line
+);
+CREATE TABLE clipboard (
+  id            INTEGER PRIMARY KEY,
+  channel       INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+  agent_message INTEGER REFERENCES agent_messages(id) ON DELETE CASCADE,
+  ts_ns         INTEGER NOT NULL,
+  dir           INTEGER NOT NULL CHECK (dir IN (0, 1)),   -- 0 client's clipboard to the guest, 1 guest's to the client
+  selection     TEXT,                      -- clipboard, primary, secondary; NULL without the selection capability
+  type          TEXT NOT NULL,             -- utf8_text, image_png, image_bmp, ..., none
+  size          INTEGER NOT NULL,
+  sha256        TEXT NOT NULL,
+  serial        INTEGER,                   -- serial of the grab that offered it
+  redacted      INTEGER NOT NULL DEFAULT 0,
+  content       ANY                        -- TEXT for valid UTF-8 text, else BLOB; NULL when redacted
+);
+CREATE TABLE file_transfers (
+  id            INTEGER PRIMARY KEY,
+  channel       INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+  transfer_id   INTEGER NOT NULL,          -- the agents' id for it
+  dir           INTEGER NOT NULL CHECK (dir IN (0, 1)),   -- the direction its bytes travel
+  name          TEXT,                      -- as the sender wrote it (never trusted as a path)
+  declared_size INTEGER,
+  bytes_seen    INTEGER NOT NULL,
+  sha256        TEXT,                      -- of the bytes seen
+  status        TEXT NOT NULL,             -- success, cancelled, error, not_enough_space, session_locked,
+                                           -- agent_not_connected, disabled, incomplete
+  status_from   INTEGER,                   -- dir of the final status
+  error         TEXT,
+  start_ts_ns   INTEGER NOT NULL,
+  end_ts_ns     INTEGER,
+  rate_bps      REAL,                      -- bytes_seen per second from start to the last data
+  first_offset  INTEGER NOT NULL,          -- main.agent_data stream_offset where its start message begins
+  last_offset   INTEGER NOT NULL,          -- ... and where its last data ends
+  content       TEXT NOT NULL CHECK (content IN ('stored','redacted','partial')),
+  extracted_to  TEXT                       -- where `files extract` last wrote it
+);
+CREATE INDEX agent_messages_by_channel ON agent_messages(channel);
+CREATE INDEX clipboard_by_channel ON clipboard(channel);
+CREATE INDEX file_transfers_by_channel ON file_transfers(channel);
 )sql";
 }
 

@@ -3,7 +3,10 @@
 #include <string_view>
 
 namespace sc::store {
+// The tables of a new store, without the transaction or version around them.
 std::string_view schema_sql();
+// The agent tables (version 3), also added to a version 2 store opened for writing.
+std::string_view agent_tables_sql();
 // The indexes of message_rows. Import into an empty store drops them and builds them
 // once at the end (half the cost of keeping them up to date row by row); opening a
 // store for writing builds any that a killed import left missing.

@@ -24,7 +24,7 @@ struct ChannelInfo {
   uint8_t type = 0;
   size_t header = 0;  // 0: unknown header kind
   decode::NegotiatedCaps caps;
-  bool redacted = false;  // imported with --redact: secret fields read as NULL, not as zeros
+  schema::SecretMask redacted = schema::kSecretNone;  // classes imported with --redact: read as NULL, not as zeros
 };
 
 struct Message {
@@ -93,10 +93,13 @@ class Context {
     return bytes(m, wire, error);
   }
 
+  // Captures imported before redaction had classes say only "redact": true, meaning all of them.
+  static_assert(schema::kSecretAll == 63);
   const ChannelInfo* channel(int64_t id, std::string& error) {
     if (auto it = channels_.find(id); it != channels_.end()) return &it->second;
     if (!prepare(channel_, "SELECT c.type, c.header, c.negotiated_common, c.negotiated_channel, "
-                 "coalesce(json_extract(cap.options, '$.redact'), 0) FROM channels c "
+                 "coalesce(json_extract(cap.options, '$.redact_classes'), "
+                 "iif(json_extract(cap.options, '$.redact'), 63, 0)) FROM channels c "
                  "JOIN captures cap ON cap.id = c.capture_id WHERE c.id = ?1",
                  error)) {
       return nullptr;
@@ -115,7 +118,7 @@ class Context {
     c.header = h == "mini" ? framing::kMiniHeaderSize : h == "full" ? framing::kFullHeaderSize : 0;
     c.caps.common = caps_from_blob(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
     c.caps.channel = caps_from_blob(sqlite3_column_blob(s, 3), sqlite3_column_bytes(s, 3));
-    c.redacted = sqlite3_column_int(s, 4) != 0;
+    c.redacted = static_cast<schema::SecretMask>(sqlite3_column_int(s, 4));
     const bool known = sqlite3_column_type(s, 0) != SQLITE_NULL && c.header != 0;
     sqlite3_reset(s);
     // A channel still being imported may not be known yet: cache only what is final.
@@ -204,7 +207,7 @@ Context& context_of(sqlite3_context* ctx) { return *static_cast<Context*>(sqlite
 struct Loaded {
   std::span<const uint8_t> wire, body;
   decode::DecodedFrame& frame;  // the context's, reused row after row
-  bool redacted = false;
+  schema::SecretMask redacted = schema::kSecretNone;
 };
 
 // Loads and decodes message argv[0]; on false the SQL result is already set (NULL or an error).
@@ -274,9 +277,10 @@ void fn_raw(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_blob(ctx, l.wire.data(), static_cast<int>(l.wire.size()), SQLITE_TRANSIENT);
 }
 
-void result_value(sqlite3_context* ctx, const decode::FieldValue& v, std::span<const uint8_t> body, bool redacted) {
+void result_value(sqlite3_context* ctx, const decode::FieldValue& v, std::span<const uint8_t> body,
+                  schema::SecretMask redacted) {
   const auto& n = schema::Registry::spice().node(v.node);
-  if (redacted && n.is_secret()) {
+  if (n.is_secret(redacted)) {
     sqlite3_result_null(ctx);
     return;
   }

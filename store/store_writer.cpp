@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "store/agent_rows.hpp"
 #include "store/chunk_codec.hpp"
 
 namespace sc::store {
@@ -18,7 +19,7 @@ using schema::Direction;
 
 namespace {
 
-enum Kind : uint8_t { kOpen, kFrame, kChunk, kProblem, kKnown, kTls, kClose, kJoined, kSessionEnd };
+enum Kind : uint8_t { kOpen, kFrame, kChunk, kProblem, kKnown, kTls, kClose, kJoined, kSessionEnd, kAgent };
 
 std::string caps_json(const decode::CapSet& caps, std::span<const schema::CapName> names) {
   std::string out = "[";
@@ -86,6 +87,7 @@ struct StoreWriter::Op {
   size_t data_at = 0, data_len = 0;   // Chunk: its packed bytes, in the batch's bytes
   std::vector<ProblemRow> problems;
   std::unique_ptr<Extra> extra;
+  std::unique_ptr<AgentRow> agent;  // kAgent
 };
 
 struct StoreWriter::Batch {
@@ -120,7 +122,7 @@ struct StoreWriter::Rows {
                       "INSERT INTO chunks (channel, dir, start, size, codec, data) VALUES (?1,?2,?3,?4,?5,?6)"),
         insert_problem_(db.handle(),
                         "INSERT INTO problems (capture_id, channel, message, direction, stream_offset, offset, "
-                        "severity, code, path, text) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+                        "severity, code, path, text, ts_ns) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"),
         insert_name_(db.handle(), "INSERT INTO names (name) VALUES (?1)"),
         insert_session_(db.handle(),
                         "INSERT INTO sessions (capture_id, session_id, server, first_ts_ns, last_ts_ns) "
@@ -129,7 +131,8 @@ struct StoreWriter::Rows {
         touch_session_(db.handle(),
                        "UPDATE sessions SET first_ts_ns=min(first_ts_ns, ?2), last_ts_ns=max(last_ts_ns, ?3) "
                        "WHERE id=?1"),
-        set_channel_session_(db.handle(), "UPDATE channels SET session=?2 WHERE id=?1") {
+        set_channel_session_(db.handle(), "UPDATE channels SET session=?2 WHERE id=?1"),
+        agent_tables_(db) {
     if (auto t = db.query("SELECT id, name FROM names")) {
       for (const auto& r : t->rows) names_[std::get<std::string>(r[1])] = std::get<int64_t>(r[0]);
     }
@@ -149,13 +152,14 @@ struct StoreWriter::Rows {
       case kFrame: frame(op); break;
       case kChunk: chunk(op, bytes.subspan(op.data_at, op.data_len)); break;
       case kProblem:
-        for (const auto& p : op.problems) problem(channels_[op.conn], std::nullopt, op.dir, op.stream_offset, p);
+        for (const auto& p : op.problems) problem(channels_[op.conn], std::nullopt, op.dir, op.stream_offset, op.ts_ns, p);
         break;
       case kKnown: state(channels_[op.conn], op.extra->state); break;
       case kTls: tls(op); break;
       case kClose: close(op); break;
       case kJoined: joined(op); break;
       case kSessionEnd: session_end(op); break;
+      case kAgent: agent_row(op); break;
     }
   }
 
@@ -293,10 +297,17 @@ struct StoreWriter::Rows {
                         op.serial ? std::optional<int64_t>(static_cast<int64_t>(*op.serial)) : std::nullopt, op.type,
                         name_id(*op.name), int64_t{op.body_size}, int64_t{op.wire_size}});
     if (pending_.size() >= kRowsPerInsert) flush_rows();
-    for (const auto& p : op.problems) problem(ch, id, op.dir, op.stream_offset, p);
+    for (const auto& p : op.problems) problem(ch, id, op.dir, op.stream_offset, op.ts_ns, p);
   }
 
-  void problem(const Channel& ch, std::optional<int64_t> message, uint8_t dir, uint64_t stream_offset,
+  void agent_row(const Op& op) {
+    const AgentRow& row = *op.agent;
+    int64_t name = 0;
+    if (const auto* m = std::get_if<AgentMessageRow>(&row)) name = name_id(m->name);
+    check(agent_tables_.insert(channels_[op.conn].row, row, name));
+  }
+
+  void problem(const Channel& ch, std::optional<int64_t> message, uint8_t dir, uint64_t stream_offset, uint64_t ts_ns,
                const ProblemRow& p) {
     insert_problem_.reset();
     insert_problem_.bind(1, capture_id_).bind(2, ch.row);
@@ -307,6 +318,7 @@ struct StoreWriter::Rows {
     insert_problem_.bind(7, decode::severity_name(p.severity)).bind(8, p.code);
     if (p.path.empty()) insert_problem_.bind_null(9); else insert_problem_.bind(9, p.path);
     insert_problem_.bind(10, p.text);
+    if (ts_ns) insert_problem_.bind(11, static_cast<int64_t>(ts_ns)); else insert_problem_.bind_null(11);
     check(insert_problem_.step());
     ++problems;
   }
@@ -423,6 +435,7 @@ struct StoreWriter::Rows {
   WriterOptions options_;
   Statement insert_channel_, update_state_, update_counts_, update_tls_, insert_message_, insert_messages_, insert_chunk_,
       insert_problem_, insert_name_, insert_session_, find_session_, touch_session_, set_channel_session_;
+  AgentTables agent_tables_;
   std::unordered_map<std::string, int64_t> names_;
   std::unordered_map<uint32_t, Channel> channels_;
   std::unordered_map<uint32_t, int64_t> sessions_;
@@ -459,6 +472,14 @@ struct StoreWriter::Queue {
   // side has time to spare; the SQLite side has none) and sealed at every
   // hand-over, so a batch carries the bytes of all its messages.
   std::unordered_map<uint64_t, Building> building;  // by connection << 1 | direction
+  // The agent conversation of each main channel (its rows join the same batches).
+  struct AgentFeed {
+    AgentRowMaker rows;
+    agent::Conversation conversation;
+    AgentFeed(schema::SecretMask redact, std::function<void(AgentRow)> emit)
+        : rows(redact, std::move(emit)), conversation(rows) {}
+  };
+  std::unordered_map<uint32_t, std::unique_ptr<AgentFeed>> agents;
   size_t building_bytes = 0;                         // in all of them
   PackedChunk packed;                                // reused for every chunk
 };
@@ -538,6 +559,8 @@ void StoreWriter::hand_over() {
 void StoreWriter::finish() {
   Queue& q = *queue_;
   if (!q.worker.joinable()) return;
+  for (auto& [conn, feed] : q.agents) feed->conversation.finish(0);
+  q.agents.clear();
   for (auto& [key, b] : q.building) seal(b);
   q.building.clear();
   {
@@ -592,7 +615,7 @@ void StoreWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fram
     d.for_each_diagnostic([&](const decode::Diagnostic& x, uint32_t at) {
       op.problems.push_back({header + at, x.severity, x.code, x.path, x.text});
     });
-    if (options_.redact) decode::redact_frame(d, wire, header);
+    if (options_.redact) decode::redact_frame(d, wire, header, options_.redact);
   } else {
     // Bytes nobody could decode may hold anything: redaction blanks them whole.
     if (options_.redact) std::fill(wire.begin(), wire.end(), uint8_t{0});
@@ -606,6 +629,14 @@ void StoreWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fram
     }
   }
   if (b.bytes.size() >= options_.chunk_bytes) seal(b);
+  if (auto it = q.agents.find(c.id); it != q.agents.end()) {
+    auto& conv = it->second->conversation;
+    if (f.def && !f.def->is_link()) {
+      conv.on_main_message(f.dir, d.own, d.own_body, f.stream_offset, f.ts_ns);
+    } else if (f.undecodable) {
+      conv.on_gap(f.dir, f.stream_offset, f.ts_ns);
+    }
+  }
   if (q.filling.ops.size() >= Queue::kBatchOps || q.filling.bytes.size() + q.building_bytes >= Queue::kBatchBytes) {
     hand_over();
   }
@@ -616,13 +647,39 @@ void StoreWriter::on_problem(const capture::ConnectionInfo& c, const framing::Pr
   Op& op = push(kProblem, c);
   op.dir = static_cast<uint8_t>(p.dir);
   op.stream_offset = p.stream_offset;
+  op.ts_ns = p.ts_ns;
   op.problems.push_back({std::nullopt, p.severity, p.code, "", p.text});
+  if (p.code == "gap") {
+    if (auto it = queue_->agents.find(c.id); it != queue_->agents.end())
+      it->second->conversation.on_gap(p.dir, p.stream_offset, p.ts_ns);
+  }
 }
 
 void StoreWriter::on_channel_known(const capture::ConnectionInfo& c, const framing::ChannelState& s) {
   Op& op = push(kKnown, c);
   op.extra = std::make_unique<Extra>();
   op.extra->state = s;
+  if (s.channel_type == SPICE_CHANNEL_MAIN && !queue_->agents.count(c.id)) {
+    const uint32_t conn = c.id;
+    auto feed = std::make_unique<Queue::AgentFeed>(options_.redact, [this, conn](AgentRow row) { push_agent(conn, std::move(row)); });
+    if (s.midstream) feed->conversation.start_midstream();
+    queue_->agents[c.id] = std::move(feed);
+  }
+}
+
+void StoreWriter::push_agent(uint32_t conn, AgentRow row) {
+  capture::ConnectionInfo c;
+  c.id = conn;
+  if (auto* p = std::get_if<AgentProblemRow>(&row)) {
+    Op& op = push(kProblem, c);
+    op.dir = p->dir;
+    op.stream_offset = p->stream_offset;
+    op.ts_ns = p->ts_ns;
+    op.problems.push_back({std::nullopt, p->severity, std::move(p->code), "", std::move(p->text)});
+    return;
+  }
+  Op& op = push(kAgent, c);
+  op.agent = std::make_unique<AgentRow>(std::move(row));
 }
 
 void StoreWriter::on_tls(const capture::ConnectionInfo& c, const capture::TlsInfo& t) {
@@ -638,6 +695,10 @@ void StoreWriter::on_close(const capture::ConnectionInfo& c, const framing::Chan
       seal(it->second);
       q.building.erase(it);
     }
+  }
+  if (auto it = q.agents.find(c.id); it != q.agents.end()) {
+    it->second->conversation.finish(ts);
+    q.agents.erase(it);
   }
   Op& op = push(kClose, c);
   op.ts_ns = ts;

@@ -12,12 +12,13 @@
 #include <memory>
 
 #include "capture/decode_fanout.hpp"
+#include "store/agent_rows.hpp"
 #include "store/database.hpp"
 
 namespace sc::store {
 
 struct WriterOptions {
-  bool redact = false;
+  schema::SecretMask redact = schema::kSecretNone;  // secret classes stored as zeros
   std::chrono::milliseconds commit_interval{1000};
   size_t chunk_bytes = 128 * 1024;  // a stream chunk is cut once it holds this much
 };
@@ -57,6 +58,7 @@ class StoreWriter : public capture::FrameConsumer {
   void seal(Building& b);
   void push_session(uint8_t kind, uint32_t connection, const session::Session& s);
   void hand_over();
+  void push_agent(uint32_t conn, AgentRow row);
 
   std::unique_ptr<Rows> rows_;
   std::unique_ptr<Queue> queue_;

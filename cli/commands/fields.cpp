@@ -28,8 +28,11 @@ void register_fields(CLI::App& app) {
     for (const auto& f : schema::list_fields(schema::Registry::spice())) {
       if (!f.path.starts_with(a->prefix)) continue;
       if (a->json) {
-        arr.push_back({{"path", f.path}, {"kind", f.kind}, {"values", f.values}, {"direction", f.direction},
-                       {"type", f.type}, {"marks", f.marks}});
+        nlohmann::ordered_json e = {{"path", f.path}, {"kind", f.kind}, {"values", f.values},
+                                    {"direction", f.direction}, {"type", f.type}, {"marks", f.marks}};
+        // A message defined both ways may have two numbers (main.agent_data: c2s 107, s2c 109).
+        if (f.direction == "both" && f.s2c_type >= 0) e["types"] = {{"c2s", f.type}, {"s2c", f.s2c_type}};
+        arr.push_back(std::move(e));
       } else {
         std::cout << schema::field_line(f) << '\n';
       }

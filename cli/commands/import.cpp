@@ -5,11 +5,13 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "dissect/schema/secrets.hpp"
 #include "store/import.hpp"
 
 namespace sc::cli {
@@ -22,7 +24,7 @@ struct ImportArgs {
   std::vector<uint16_t> ports;
   bool json = false;
   bool quiet = false;
-  bool redact = false;
+  std::optional<std::string> redact;  // secret classes, "all" when --redact has no value
   bool progress = false;
 };
 
@@ -93,7 +95,26 @@ void explain_skipped(const std::string& f, const capture::ImportStats& st) {
   }
 }
 
-int run_import(const ImportArgs& a) {
+int run_import(ImportArgs a) {
+  schema::SecretMask redact = schema::kSecretNone;
+  if (a.redact) {
+    std::string error;
+    auto mask = schema::parse_secret_classes(a.redact->empty() ? "all" : *a.redact, error);
+    // `--redact FILE`: the option took the capture as its value.
+    if (!mask && std::filesystem::exists(*a.redact)) {
+      a.files.insert(a.files.begin(), *a.redact);
+      mask = schema::kSecretAll;
+    }
+    if (!mask) {
+      std::cerr << "spice-capture import: --redact: " << error << '\n';
+      return kExitUsage;
+    }
+    redact = *mask;
+  }
+  if (a.files.empty()) {
+    std::cerr << "spice-capture import: no capture file given (see --help)\n";
+    return kExitUsage;
+  }
   for (const auto& f : a.files) {
     std::error_code ec;
     if (!std::filesystem::exists(f, ec)) {
@@ -116,7 +137,7 @@ int run_import(const ImportArgs& a) {
   const bool show_progress = !a.quiet && !a.json && (a.progress || isatty(STDERR_FILENO));
   capture::ImportOptions options;
   options.ports = a.ports;
-  options.redact = a.redact;
+  options.redact = redact;
   nlohmann::json report = nlohmann::json::array();
   int exit_code = kExitOk;
   for (const auto& f : a.files) {
@@ -194,16 +215,21 @@ void register_import(CLI::App& app) {
       "  spice-capture import session.pcap --db session.db\n"
       "  spice-capture import late-start.pcapng --port 5930 --db s.db\n"
       "  spice-capture import a.pcap b.pcap --json\n"
-      "  spice-capture import customer.pcap --redact --db shareable.db\n\n"
+      "  spice-capture import customer.pcap --redact --db shareable.db\n"
+      "  spice-capture import support.pcap --redact=clipboard,files --db s.db\n\n"
       "Exit codes: 0 ok, 3 file missing/unreadable, 4 not a capture, 5 no SPICE,\n"
       "6 truncated capture (readable part imported), 7 database error,\n"
       "130 interrupted (what was read is kept).");
-  cmd->add_option("files", args->files, "Capture files to import")->required();
+  // Checked in run_import: `--redact FILE` may have taken the only file as its value.
+  cmd->add_option("files", args->files, "Capture files to import");
   cmd->add_option("--db", args->db, "Database file (created if missing)")->envname("SPICE_CAPTURE_DB");
   cmd->add_option("-p,--port", args->ports, "Server port(s) to decode even without a link stage");
-  cmd->add_flag("--redact", args->redact,
-                "Store keystrokes, clipboard and agent data, device streams (files, USB), microphone audio, "
-                "smartcard APDUs and password blobs blanked (zero bytes)");
+  cmd->add_option("--redact", args->redact,
+                  "Store secrets blanked (zero bytes). Alone: all of them. With =CLASSES (comma list): only "
+                  "those of " + schema::secret_class_list() +
+                  ". Clipboard and file redaction keeps sizes and SHA-256 hashes, and blanks main.agent_data "
+                  "whole in the stored stream")
+      ->expected(0, 1);
   cmd->add_flag("--json", args->json, "Print a JSON summary per file");
   cmd->add_flag("--progress", args->progress, "Show progress even when stderr is not a terminal");
   cmd->add_flag("-q,--quiet", args->quiet, "Print nothing but errors (no progress)");

@@ -5,76 +5,12 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/filters.hpp"
 #include "cli/output.hpp"
 
 namespace sc::cli {
 
 namespace {
-
-// Filters shared by the query commands; each adds a WHERE clause with bound values.
-struct Filters {
-  std::string db = "spice-capture.db";
-  std::optional<int64_t> capture;
-  std::optional<int64_t> session;   // SPICE session id (main.init.session_id)
-  std::optional<int64_t> channel;   // channels.id
-  std::string type;                 // channel type name
-  std::string direction;
-  std::string name;                 // message name; '*' is a wildcard
-  int64_t limit = 50;
-  int64_t offset = 0;
-  bool json = false;
-
-  void add_common(CLI::App* cmd) {
-    cmd->add_option("--db", db, "Database file")->envname("SPICE_CAPTURE_DB");
-    cmd->add_option("--capture", capture, "Only this capture (captures.id)");
-    cmd->add_option("--session", session, "Only this SPICE session id (as `sessions` lists it)");
-    cmd->add_flag("--json", json, "JSON output for scripts");
-  }
-  void add_channel(CLI::App* cmd) {
-    cmd->add_option("--channel", channel, "Only this channel (channels.id)");
-    cmd->add_option("-t,--type", type, "Only this channel type: main, display, inputs, cursor, playback, ...");
-  }
-
-  // SQL condition over tables aliased c (channels) and s (sessions).
-  std::string where(std::vector<store::Cell>& params, bool with_messages,
-                    std::string_view capture_column = "c.capture_id") const {
-    std::string w = " WHERE 1=1";
-    if (capture) {
-      w += " AND " + std::string(capture_column) + " = ?";
-      params.emplace_back(*capture);
-    }
-    if (session) { w += " AND s.session_id = ?"; params.emplace_back(*session); }
-    if (channel) { w += " AND c.id = ?"; params.emplace_back(*channel); }
-    if (!type.empty()) { w += " AND c.type_name = ?"; params.emplace_back(type); }
-    if (with_messages && !direction.empty()) {
-      w += " AND m.dir = ?";
-      params.emplace_back(int64_t{direction == "s2c"});
-    }
-    if (with_messages && !name.empty()) {
-      // Names live in their own small table; an exact name keeps the walk in
-      // messages_by_name order, so the first rows come back without a sort.
-      std::string pattern = name;
-      for (auto& ch : pattern) if (ch == '*') ch = '%';
-      w += pattern.find('%') == std::string::npos ? " AND m.name_id = (SELECT id FROM names WHERE name = ?)"
-                                                  : " AND m.name_id IN (SELECT id FROM names WHERE name LIKE ?)";
-      params.emplace_back(pattern);
-    }
-    return w;
-  }
-};
-
-int show(const std::string& sql, const std::vector<store::Cell>& params, const Filters& f,
-         const std::vector<std::string>& json_columns = {}) {
-  auto db = open_for_query(f.db);
-  auto t = db.query(sql, params);
-  if (!t) {
-    std::cerr << "spice-capture: query failed: " << t.error().message << '\n';
-    return kExitDatabase;
-  }
-  if (f.json) std::cout << table_to_json(*t, json_columns).dump(2) << '\n';
-  else print_table(std::cout, *t);
-  return kExitOk;
-}
 
 constexpr const char* kFromChannels = " FROM channels c LEFT JOIN sessions s ON s.id = c.session";
 

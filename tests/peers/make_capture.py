@@ -120,6 +120,10 @@ def parse_args(argv):
                    help='comma list run in order: screenshot, glib')
     p.add_argument('--port-data', default=DEFAULT_PORT_DATA,
                    help='text the GLib client writes to every port channel')
+    p.add_argument('--client-args', default='', metavar='ARGS',
+                   help='more spice_client.py options, split like a shell command line and '
+                        'appended to the GLib client\'s (e.g. agent actions: "--send-file F '
+                        '--end-after-agent"); relative paths are from the current directory')
     p.add_argument('--extra-qemu-args', default='', help='appended to the QEMU command')
     p.add_argument('--tls-dir',
                    help='QEMU x509-dir (ca-cert.pem, server-cert.pem, server-key.pem): adds a '
@@ -147,6 +151,10 @@ def parse_args(argv):
         p.error('--tls-dir is for --server qemu')
     if args.tls_dir:
         args.tls_dir = os.path.abspath(args.tls_dir)
+    try:
+        args.client_argv = shlex.split(args.client_args)
+    except ValueError as err:
+        p.error('--client-args: %s' % err)
     return args
 
 
@@ -438,6 +446,7 @@ def run_glib(args, server, stem):
         cmd += ['--ca-file', server.ca_file()]
     if args.preferred_compression:
         cmd += ['--preferred-compression', args.preferred_compression]
+    cmd += args.client_argv
     record = run_client('glib', cmd, args.duration + GLIB_CLIENT_MARGIN_S)
     if os.path.exists(json_out):
         # Also kept when the client failed: its summary says how far it got.

@@ -196,7 +196,7 @@ class RedactedStore : public Store {
 };
 
 TEST_F(RedactedStore, SecretsAreZerosOnDiskAndNullInSql) {
-  sc::store::StoreWriter writer(*db_, 1, {.redact = true});
+  sc::store::StoreWriter writer(*db_, 1, {.redact = sc::schema::kSecretAll});
   record(writer);
   EXPECT_EQ(std::get<int64_t>(one("SELECT count(*) FROM messages WHERE name = 'inputs.key_down' "
                                   "AND substr(spice_raw(id), 7) = zeroblob(4)")),

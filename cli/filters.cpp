@@ -1,0 +1,23 @@
+#include "cli/filters.hpp"
+
+#include <iostream>
+
+#include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
+
+namespace sc::cli {
+
+int show(const std::string& sql, const std::vector<store::Cell>& params, const Filters& f,
+         const std::vector<std::string>& json_columns) {
+  auto db = open_for_query(f.db);
+  auto t = db.query(sql, params);
+  if (!t) {
+    std::cerr << "spice-capture: query failed: " << t.error().message << '\n';
+    return kExitDatabase;
+  }
+  if (f.json) std::cout << table_to_json(*t, json_columns).dump(2) << '\n';
+  else print_table(std::cout, *t);
+  return kExitOk;
+}
+
+}  // namespace sc::cli

@@ -30,6 +30,11 @@ struct Filters {
     cmd->add_option("--session", session, "Only this SPICE session id (as `sessions` lists it)");
     cmd->add_flag("--json", json, "JSON output for scripts");
   }
+  // --limit and --offset, with the default limit said in the help.
+  void add_paging(CLI::App* cmd, const std::string& what) {
+    cmd->add_option("-l,--limit", limit, "At most this many " + what + " (default " + std::to_string(limit) + ")");
+    cmd->add_option("--offset", offset, "Skip this many " + what + " first");
+  }
   void add_channel(CLI::App* cmd) {
     cmd->add_option("--channel", channel, "Only this channel (channels.id)");
     cmd->add_option("-t,--type", type, "Only this channel type: main, display, inputs, cursor, playback, ...");

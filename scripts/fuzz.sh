@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(fuzz_pcap fuzz_reassembly fuzz_framing fuzz_messages fuzz_chunks)
+TARGETS=(fuzz_pcap fuzz_reassembly fuzz_framing fuzz_messages fuzz_agent fuzz_chunks)
 dir=build-fuzz
 bin="$dir/bin"
 seeds="$dir/seeds"
@@ -75,6 +75,20 @@ make_seeds() {
       >"$cap/ours.log" 2>&1 ||
       echo "fuzz: WARNING: no capture of our own server ($(tail -1 "$cap/ours.log"))" >&2
   fi
+  # The agent at work: files (one across many agent_data messages), clipboard both
+  # ways, a monitors config, through spice-gtk and our guest agent. Optional too.
+  if [ ! -s "$cap/agent.pcap" ] && [ -x build/bin/spice-capture ]; then
+    echo "fuzz: recording an agent session with our own server (~4 s)"
+    mkdir -p "$cap/agent-src"
+    head -c 2049 /dev/urandom >"$cap/agent-src/small.bin"
+    head -c 70000 /dev/urandom >"$cap/agent-src/medium.bin"
+    /usr/bin/python3 tests/peers/make_capture.py --out "$cap/agent.pcap" --meta "$cap/agent.json" \
+      --clients glib --duration 20 --server cmd \
+      --server-cmd "$PWD/build/bin/spice-capture serve --port {port} --agent --copy-paste --file-xfer --files-dir $cap/agent-files --guest-clipboard guest-text" \
+      --client-args "--send-files $cap/agent-src/small.bin,$cap/agent-src/medium.bin --request-guest-clipboard --clipboard-text client-text --monitors 1024x768,800x600 --end-after-agent" \
+      >"$cap/agent.log" 2>&1 ||
+      echo "fuzz: WARNING: no agent capture ($(tail -1 "$cap/agent.log"))" >&2
+  fi
   # QEMU with its main channel over TLS (the others plain): the importer's TLS
   # detection and ClientHello reading get a real handshake. Optional as well.
   if [ ! -s "$cap/tls.pcap" ] && [ -x build/bin/spice-capture ]; then
@@ -86,7 +100,7 @@ make_seeds() {
       echo "fuzz: WARNING: no TLS capture ($(tail -1 "$cap/tls.log"))" >&2
   fi
   local n=0 pcap
-  for pcap in "$cap/qemu.pcap" "$cap/ours.pcap" "$cap/tls.pcap"; do
+  for pcap in "$cap/qemu.pcap" "$cap/ours.pcap" "$cap/agent.pcap" "$cap/tls.pcap"; do
     [ -s "$pcap" ] || continue
     "$bin/make_seeds" "$pcap" "$seeds/from-$(basename "$pcap" .pcap)"
     n=$((n + 1))

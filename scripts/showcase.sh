@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, makes two real SPICE sessions
-# (QEMU with every channel, and our own server with its simulated desktop, agent
-# and audio; spicy-screenshot and a SpiceClientGLib client typing, moving and
-# clicking), captures them on loopback, decodes them into SQLite and shows what
-# was found. Needs root for apt-get and tcpdump.
+# The main job: installs what is missing, builds, makes three real SPICE sessions
+# (QEMU with every channel; our own server with its simulated desktop, agent and
+# audio; and our server's guest agent receiving files and sharing the clipboard
+# with a spice-gtk client), captures them on loopback, decodes them into SQLite and
+# shows what was found, files extracted byte for byte. Needs root for apt-get and
+# tcpdump.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -20,13 +21,22 @@ echo "== recording a session with our own server (libspice-server + simulated gu
 /usr/bin/python3 tests/peers/make_capture.py --out "$out/ours.pcap" --meta "$out/ours.json" \
   --clients glib --duration 5 --server cmd \
   --server-cmd "$sc serve --port {port} --scenario desktop --agent --audio --name 'Bürodesktop ✓'"
+echo "== recording an agent session (spice-gtk sends files and shares the clipboard with our guest agent) =="
+mkdir -p "$out/sent"
+head -c 300000 /dev/urandom >"$out/sent/report.pdf"
+printf 'meeting notes\n' >"$out/sent/notes (draft).txt"
+rm -rf "$out/received" "$out/extracted"
+/usr/bin/python3 tests/peers/make_capture.py --out "$out/agent.pcap" --meta "$out/agent.json" \
+  --clients glib --duration 30 --server cmd \
+  --server-cmd "$sc serve --port {port} --agent --copy-paste --file-xfer --files-dir $out/received --guest-clipboard 'Grüße aus dem Gast ✓'" \
+  --client-args "--send-files $out/sent/report.pdf,'$out/sent/notes (draft).txt' --request-guest-clipboard --clipboard-text 'copied on the client: 日本語' --end-after-agent"
 db="$out/session.db"
 # Read whole outputs: a reader that stops early (head) would kill the writer with
 # SIGPIPE, which pipefail turns into a failed showcase.
 first() { awk -v n="$1" 'NR <= n'; }
 echo
 echo "== spice-capture import =="
-$sc import "$out/session.pcap" "$out/ours.pcap" --db "$db"
+$sc import "$out/session.pcap" "$out/ours.pcap" "$out/agent.pcap" --db "$db"
 echo
 echo "== sessions =="
 $sc sessions --db "$db"
@@ -49,6 +59,20 @@ echo
 echo "== the server's name, as UTF-8 text (main.name) =="
 $sc messages --db "$db" --name main.name --json | /usr/bin/python3 -c 'import json,sys; [print(m["fields"]["name"]) for m in json.load(sys.stdin)]'
 echo
+echo "== the guest agent conversation (spice-capture agent) =="
+$sc agent --db "$db" --capture 3
+echo
+echo "== clipboard, both ways =="
+$sc clipboard --db "$db"
+echo
+echo "== file transfers, and the files rebuilt from the store =="
+$sc files list --db "$db"
+$sc files extract -o "$out/extracted" --db "$db"
+for f in "$out/sent"/*; do
+  cmp -s "$f" "$out/extracted/$(basename "$f")" && echo "identical to what was sent: $(basename "$f")" ||
+    { echo "DIFFERS from what was sent: $(basename "$f")"; exit 1; }
+done
+echo
 echo "== every field from plain SQL: the sqlite3 shell with the spicecap extension =="
 sqlite3 -header -column "$db" ".load build/lib/spicecap" \
   "SELECT name, count(*) AS n, json_extract(spice_json(min(id)), '$.data.src_bitmap.descriptor.type') AS first_image_type
@@ -56,7 +80,7 @@ sqlite3 -header -column "$db" ".load build/lib/spicecap" \
   "SELECT spice_field(id, 'session_id') AS session_id, spice_field(id, 'agent_connected') AS agent FROM messages WHERE name = 'main.init';"
 echo
 echo "== store size against the captures =="
-cap_bytes=$(( $(stat -c %s "$out/session.pcap") + $(stat -c %s "$out/ours.pcap") ))
+cap_bytes=$(( $(stat -c %s "$out/session.pcap") + $(stat -c %s "$out/ours.pcap") + $(stat -c %s "$out/agent.pcap") ))
 db_bytes=$(stat -c %s "$db")
 echo "captures: $cap_bytes bytes, database: $db_bytes bytes ($(printf "%.2f" "$(echo "scale=3; $db_bytes / $cap_bytes" | bc)")x)"
 echo

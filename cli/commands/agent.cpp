@@ -236,8 +236,7 @@ void register_agent(CLI::App& app) {
   f->add_common(cmd);
   cmd->add_option("--channel", f->channel, "Only this main channel (channels.id)");
   cmd->add_flag("--all", *all, "Also list every file data message");
-  cmd->add_option("-l,--limit", f->limit, "At most this many lines (default 500)");
-  cmd->add_option("--offset", f->offset, "Skip this many lines first");
+  f->add_paging(cmd, "lines");
   cmd->callback([f, all] { throw CLI::RuntimeError(run_agent(*f, *all)); });
 }
 
@@ -252,8 +251,7 @@ void register_clipboard(CLI::App& app) {
       "  spice-capture clipboard --db s.db\n"
       "  spice-capture clipboard --json | jq -r '.[0].text'");
   f->add_common(cmd);
-  cmd->add_option("-l,--limit", f->limit, "At most this many (default 500)");
-  cmd->add_option("--offset", f->offset, "Skip this many first");
+  f->add_paging(cmd, "clipboard transfers");
   cmd->callback([f] { throw CLI::RuntimeError(run_clipboard(*f)); });
 }
 
@@ -270,7 +268,7 @@ void register_files(CLI::App& app) {
   lf->limit = 500;
   auto* list = cmd->add_subcommand("list", "List file transfers with status, sizes and SHA-256");
   lf->add_common(list);
-  list->add_option("-l,--limit", lf->limit, "At most this many (default 500)");
+  lf->add_paging(list, "transfers");
   list->callback([lf] { throw CLI::RuntimeError(run_files_list(*lf)); });
 
   auto ea = std::make_shared<ExtractArgs>();

@@ -140,8 +140,7 @@ void register_messages(CLI::App& app) {
   f->add_channel(cmd);
   cmd->add_option("-d,--direction", f->direction, "c2s (client to server) or s2c")->check(CLI::IsMember({"c2s", "s2c"}));
   cmd->add_option("-n,--name", f->name, "Message name, e.g. main.init or 'display.draw_*'");
-  cmd->add_option("-l,--limit", f->limit, "At most this many messages (default 50)");
-  cmd->add_option("--offset", f->offset, "Skip this many messages first");
+  f->add_paging(cmd, "messages");
   cmd->callback([f] { throw CLI::RuntimeError(run_messages(*f)); });
 }
 
@@ -159,8 +158,7 @@ void register_problems(CLI::App& app) {
   f->add_channel(cmd);
   cmd->add_option("--severity", *severity, "Only this severity and worse: info, warning, error")
       ->check(CLI::IsMember({"info", "warning", "error"}));
-  cmd->add_option("-l,--limit", f->limit, "At most this many problems (default 50)");
-  cmd->add_option("--offset", f->offset, "Skip this many problems first");
+  f->add_paging(cmd, "problems");
   cmd->callback([f, severity] { throw CLI::RuntimeError(run_problems(*f, *severity)); });
 }
 

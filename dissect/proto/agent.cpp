@@ -10,9 +10,6 @@
 
 #include "dissect/proto/spice.hpp"
 
-// A capability bit as a flag of the first capability word.
-#define SC_CAP_BIT(sym) ::sc::schema::Symbol{uint64_t{1} << (sym), #sym}
-
 namespace sc::proto {
 
 using namespace schema;  // NOLINT
@@ -58,17 +55,6 @@ void describe_agent(Builder& b, const Shared& s) {
        SC_SYM(VD_AGENT_FILE_XFER_STATUS_VDAGENT_NOT_CONNECTED), SC_SYM(VD_AGENT_FILE_XFER_STATUS_DISABLED)});
   const auto* xfer_error_type = b.names("agent_file_xfer_error_type", false, "VD_AGENT_FILE_XFER_STATUS_ERROR_",
                                         {SC_SYM(VD_AGENT_FILE_XFER_STATUS_ERROR_GLIB_IO)});
-  const auto* caps = b.names(
-      "agent_caps", true, "VD_AGENT_CAP_",
-      {SC_CAP_BIT(VD_AGENT_CAP_MOUSE_STATE), SC_CAP_BIT(VD_AGENT_CAP_MONITORS_CONFIG),
-       SC_CAP_BIT(VD_AGENT_CAP_REPLY), SC_CAP_BIT(VD_AGENT_CAP_CLIPBOARD), SC_CAP_BIT(VD_AGENT_CAP_DISPLAY_CONFIG),
-       SC_CAP_BIT(VD_AGENT_CAP_CLIPBOARD_BY_DEMAND), SC_CAP_BIT(VD_AGENT_CAP_CLIPBOARD_SELECTION),
-       SC_CAP_BIT(VD_AGENT_CAP_SPARSE_MONITORS_CONFIG), SC_CAP_BIT(VD_AGENT_CAP_GUEST_LINEEND_LF),
-       SC_CAP_BIT(VD_AGENT_CAP_GUEST_LINEEND_CRLF), SC_CAP_BIT(VD_AGENT_CAP_MAX_CLIPBOARD),
-       SC_CAP_BIT(VD_AGENT_CAP_AUDIO_VOLUME_SYNC), SC_CAP_BIT(VD_AGENT_CAP_MONITORS_CONFIG_POSITION),
-       SC_CAP_BIT(VD_AGENT_CAP_FILE_XFER_DISABLED), SC_CAP_BIT(VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS),
-       SC_CAP_BIT(VD_AGENT_CAP_GRAPHICS_DEVICE_INFO), SC_CAP_BIT(VD_AGENT_CAP_CLIPBOARD_NO_RELEASE_ON_REGRAB),
-       SC_CAP_BIT(VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL)});
   static_assert(VD_AGENT_END_CAP <= 32, "agent capabilities beyond the first word need naming");
 
   // Present only when both agents announced the capability. Detailed errors are
@@ -106,6 +92,8 @@ void describe_agent(Builder& b, const Shared& s) {
               SC_SYM(VD_AGENT_CAP_GRAPHICS_DEVICE_INFO), SC_SYM(VD_AGENT_CAP_CLIPBOARD_NO_RELEASE_ON_REGRAB),
               SC_SYM(VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL)},
              "VD_AGENT_CAP_");
+  // The announced capability words name their bits after the layer's capabilities.
+  const auto* caps = b.cap_flags("agent_caps", agent);
 
   // Each message means the same in both directions.
   auto both = [&](Symbol sym, std::vector<Field> fields) {

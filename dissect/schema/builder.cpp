@@ -99,6 +99,16 @@ const ValueNames* Registry::Builder::names(std::string type_name, bool flags, st
   return &v;
 }
 
+const ValueNames* Registry::Builder::cap_flags(std::string type_name, const ChannelBuilder& channel) {
+  ValueNames& v = r_.value_names_.emplace_back();
+  v.type_name = std::move(type_name);
+  v.is_flags = true;
+  for (const auto& c : channel.cap_names()) {
+    if (c.index < 64) v.values.push_back({uint64_t{1} << c.index, c.name});
+  }
+  return &v;
+}
+
 const CapCondition* Registry::Builder::cap(bool common, uint32_t index) {
   return &r_.cap_conditions_.emplace_back(CapCondition{common, index});
 }

@@ -58,6 +58,9 @@ class Registry::Builder {
   const ValueNames* names(std::string type_name, bool flags, std::string_view prefix,
                           std::initializer_list<Symbol> values);
   const CapCondition* cap(bool common, uint32_t index);
+  // Flags named after a channel's capabilities (bit i of a capability word is cap i),
+  // for capability words carried in message bodies.
+  const ValueNames* cap_flags(std::string type_name, const ChannelBuilder& channel);
 
   // Fields
   FieldSpec u8(std::string n, const ValueNames* v = nullptr) { return {std::move(n), integer(IntRep::U8, v)}; }

@@ -7,7 +7,10 @@
 //   fuzz_framing     each SPICE connection's reassembled streams: from the link
 //                    stage, from mid-session, and with a gap
 //   fuzz_messages    message bodies as framed by the importer, up to 3 per message,
-//                    behind their selector (channel, direction, type, caps, sub-list)
+//                    behind their selector (channel, direction, type, caps, sub-list);
+//                    agent messages too, reassembled, under the agent caps in force
+//   fuzz_agent       each main channel's agent traffic as records: from its start,
+//                    and from the middle behind a mid-session marker
 //
 // Why: random bytes rarely get past REDQ, a link reply or a plausible header;
 // real traffic takes the fuzzers straight to the message decoders.
@@ -26,6 +29,9 @@
 #include <vector>
 
 #include "capture/importer.hpp"
+#include "dissect/agent/conversation.hpp"
+#include "dissect/decode/decoder.hpp"
+#include "dissect/proto/spice.hpp"
 
 namespace {
 
@@ -312,6 +318,80 @@ class MessageCollector : public ConnectionSink {
   std::map<std::string, int> seen_;
 };
 
+// ---- fuzz_agent: main-channel agent traffic as records ------------------------------
+
+constexpr size_t kAgentSeedBytes = 64u << 10;
+
+class AgentCollector : public ConnectionSink, private sc::agent::Listener {
+ public:
+  AgentCollector(fs::path agent_dir, fs::path messages_dir)
+      : agent_dir_(std::move(agent_dir)), messages_dir_(std::move(messages_dir)) {}
+  void on_open(const ConnectionInfo&) override {}
+  void on_problem(const ConnectionInfo&, const sc::framing::Problem&, const sc::framing::ChannelState&) override {}
+  void on_frame(const ConnectionInfo& c, const sc::framing::Frame& f, const sc::framing::ChannelState& s) override {
+    if (!f.def || f.def->is_link() || s.channel_type != 1) return;
+    const bool data = f.def->name == "agent_data";
+    const bool control = f.def->name.starts_with("agent_") || f.def->name == "init";
+    if (!data && !control) return;
+    Bytes& rec = records_[c.id];
+    Bytes payload;
+    if (!data) put16(payload, f.type);
+    payload.insert(payload.end(), f.body.begin(), f.body.begin() + ptrdiff_t(std::min<size_t>(f.body.size(), 0xfff0)));
+    rec.push_back(static_cast<uint8_t>((f.dir == sc::schema::Direction::S2C ? 1 : 0) | (data ? 0 : 2)));
+    put16(rec, static_cast<uint32_t>(payload.size()));
+    rec.insert(rec.end(), payload.begin(), payload.end());
+    // Agent messages themselves, for fuzz_messages, under the agent caps in force.
+    auto& conv = conversations_[c.id];
+    if (!conv) conv = std::make_unique<sc::agent::Conversation>(static_cast<sc::agent::Listener&>(*this));
+    sc::decode::DecodedMessage m;
+    sc::decode::decode_message(*f.def, f.body, s.negotiated, m);
+    current_ = conv.get();
+    conv->on_main_message(f.dir, m, f.body, 0, f.ts_ns);
+  }
+  void on_close(const ConnectionInfo& c, const sc::framing::ChannelState&, uint64_t) override {
+    auto it = records_.find(c.id);
+    if (it == records_.end() || it->second.empty()) return;
+    const Bytes& r = it->second;
+    const std::string base = "main-" + std::to_string(c.id);
+    write_file(agent_dir_ / (base + "-start"), Bytes(r.begin(), r.begin() + ptrdiff_t(std::min(r.size(), kAgentSeedBytes))));
+    // From the middle: walk to a record boundary there, behind a mid-session marker.
+    size_t at = 0;
+    while (at + 3 <= r.size() && at < r.size() / 2) at += 3 + (r[at + 1] | size_t{r[at + 2]} << 8);
+    if (at < r.size()) {
+      Bytes mid = {6, 0, 0};
+      mid.insert(mid.end(), r.begin() + ptrdiff_t(at), r.begin() + ptrdiff_t(std::min(r.size(), at + kAgentSeedBytes)));
+      write_file(agent_dir_ / (base + "-middle"), mid);
+    }
+  }
+
+ private:
+  void on_agent_message(const sc::agent::AgentMessageEvent& e) override {
+    if (!e.def) return;
+    int& have = seen_[e.def->full_name + std::string(sc::schema::direction_name(e.dir))];
+    if (have >= 3 || (e.message.body.size() > kBodySeedBytes && have > 0)) return;
+    const auto& caps = current_->negotiated().channel;
+    Bytes in;
+    in.push_back(sc::proto::kAgentLayer);
+    in.push_back(static_cast<uint8_t>((e.dir == sc::schema::Direction::S2C ? 1 : 0) | (caps.words.empty() ? 0 : 4)));
+    put16(in, e.def->type);
+    put32(in, 0);
+    put32(in, caps.words.empty() ? 0 : caps.words[0]);
+    put32(in, 0);
+    in.insert(in.end(), e.message.body.begin(),
+              e.message.body.begin() + ptrdiff_t(std::min(e.message.body.size(), kBodySeedBytes)));
+    write_file(messages_dir_ / (e.def->full_name + "-" + std::string(sc::schema::direction_name(e.dir)) + "-" +
+                                std::to_string(have)),
+               in);
+    ++have;
+  }
+
+  fs::path agent_dir_, messages_dir_;
+  std::map<uint32_t, Bytes> records_;
+  std::map<uint32_t, std::unique_ptr<sc::agent::Conversation>> conversations_;
+  sc::agent::Conversation* current_ = nullptr;
+  std::map<std::string, int> seen_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -320,7 +400,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path out = argv[2];
-  for (const char* t : {"fuzz_pcap", "fuzz_reassembly", "fuzz_framing", "fuzz_messages"}) fs::create_directories(out / t);
+  for (const char* t : {"fuzz_pcap", "fuzz_reassembly", "fuzz_framing", "fuzz_messages", "fuzz_agent"})
+    fs::create_directories(out / t);
 
   auto src = PacketSource::open_file(argv[1]);
   if (!src) {
@@ -341,6 +422,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "make_seeds: %s\n", st.error().message.c_str());
     return 1;
   }
+  AgentCollector agent(out / "fuzz_agent", out / "fuzz_messages");
+  (void)import_file(argv[1], agent, {});
   size_t files = 0;
   for (const auto& e : fs::recursive_directory_iterator(out)) files += e.is_regular_file();
   std::printf("make_seeds: %zu packets, %llu SPICE connections -> %zu seed files in %s\n", packets.size(),

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "peer_session.hpp"
+#include "store_queries.hpp"
 #include "store/database.hpp"
 #include "util/sha256.hpp"
 
@@ -51,19 +52,9 @@ class AgentSession : public ::testing::Test {
     db_ = std::make_unique<Database>(std::move(opened).value());
     return db;
   }
-  sc::store::Table q(const std::string& sql) {
-    auto t = db_->query(sql);
-    EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().message);
-    return t.ok() ? *t : sc::store::Table{};
-  }
-  int64_t scalar(const std::string& sql) {
-    auto t = q(sql);
-    return t.rows.empty() || !std::holds_alternative<int64_t>(t.rows[0][0]) ? -1 : std::get<int64_t>(t.rows[0][0]);
-  }
-  std::string text(const std::string& sql) {
-    auto t = q(sql);
-    return t.rows.empty() || !std::holds_alternative<std::string>(t.rows[0][0]) ? "" : std::get<std::string>(t.rows[0][0]);
-  }
+  sc::store::Table q(const std::string& sql) { return StoreQueries(*db_).q(sql); }
+  int64_t scalar(const std::string& sql) { return StoreQueries(*db_).scalar(sql); }
+  std::string text(const std::string& sql) { return StoreQueries(*db_).text(sql); }
   json client_summary(const std::string& session) {
     std::ifstream in(sessions_dir() / (session + ".json"));
     return json::parse(in)["clients"][0]["summary"]["agent"];

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "peer_session.hpp"
+#include "store_queries.hpp"
 #include "store/database.hpp"
 
 namespace {
@@ -35,15 +36,8 @@ class RealSession : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::make_unique<Database>(std::move(db).value());
   }
-  sc::store::Table q(const std::string& sql) {
-    auto t = db_->query(sql);
-    EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().message);
-    return t.ok() ? *t : sc::store::Table{};
-  }
-  int64_t scalar(const std::string& sql) {
-    auto t = q(sql);
-    return t.rows.empty() ? -1 : std::get<int64_t>(t.rows[0][0]);
-  }
+  sc::store::Table q(const std::string& sql) { return StoreQueries(*db_).q(sql); }
+  int64_t scalar(const std::string& sql) { return StoreQueries(*db_).scalar(sql); }
 
   static const RecordedSession* session_;
   static std::string db_path_;

@@ -309,3 +309,37 @@ TEST(JsonText, Utf8PassesInvalidBytesAreMarked) {
 }
 
 }  // namespace
+
+namespace {
+
+// A version 2 store (before the agent tables) is upgraded when opened for writing,
+// and read-only commands say how to get there.
+TEST(StoreSchema, VersionTwoGetsTheAgentTablesWhenOpenedForWriting) {
+  const auto path = (fs::temp_directory_path() / ("store-v2-" + std::to_string(getpid()) + ".db")).string();
+  fs::remove(path);
+  {
+    auto db = sc::store::Database::open(path, sc::store::Database::Mode::ReadWrite);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    // Back to what version 2 had.
+    ASSERT_TRUE(db->exec("DROP TABLE clipboard; DROP TABLE file_transfers; DROP TABLE agent_messages; "
+                         "DROP INDEX problems_by_code; ALTER TABLE problems DROP COLUMN ts_ns; "
+                         "PRAGMA user_version = 2;"));
+  }
+  auto ro = sc::store::Database::open(path, sc::store::Database::Mode::ReadOnly);
+  ASSERT_FALSE(ro.ok());
+  EXPECT_NE(ro.error().message.find("schema 2"), std::string::npos) << ro.error().message;
+  {
+    auto rw = sc::store::Database::open(path, sc::store::Database::Mode::ReadWrite);
+    ASSERT_TRUE(rw.ok()) << rw.error().message;
+  }
+  auto db = sc::store::Database::open(path, sc::store::Database::Mode::ReadOnly);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  for (const char* table : {"agent_messages", "clipboard", "file_transfers"}) {
+    auto t = db->query(std::string("SELECT count(*) FROM ") + table);
+    EXPECT_TRUE(t.ok()) << table;
+  }
+  EXPECT_TRUE(db->query("SELECT ts_ns FROM problems").ok());
+  fs::remove(path);
+}
+
+}  // namespace

@@ -8,9 +8,10 @@
 #
 # Builds build-fuzz/ (clang-14, ASan+UBSan); installs nothing (see install-deps.sh).
 # Seeds are made once per build tree from real captures (tests/peers/make_capture.py,
-# needs root for tcpdump): QEMU, and with build/bin/spice-capture also our own server
-# and a QEMU session with TLS. Exit status: 0 when nothing crashed, 1 on a crash (the
-# reproducer path is printed), 2 on a usage or setup error.
+# needs root for tcpdump): QEMU, and with build/bin/spice-capture also our own server,
+# an agent session (files, clipboard) and a QEMU session with TLS. Exit status: 0
+# when nothing crashed, 1 on a crash (the reproducer path is printed), 2 on a usage
+# or setup error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

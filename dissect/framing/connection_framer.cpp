@@ -296,12 +296,52 @@ struct ConnectionFramer::Impl {
     return header_sane(probe, parse_header(a.data() + next)) ? Plausible::Yes : Plausible::No;
   }
 
+  // Consecutive sane headers from `at` whose messages are complete in `a`.
+  size_t complete_chain(const Side& s, std::span<const uint8_t> a, size_t at, size_t enough) const {
+    const size_t hs = header_size();
+    Side probe = {s.dir, {}, 0, 0, 0, Step::Data};
+    size_t n = 0;
+    while (n < enough && at + hs <= a.size()) {
+      const Header h = parse_header(a.data() + at);
+      if (!header_sane(n == 0 ? s : probe, h) || at + hs + h.size > a.size()) break;
+      if (state.header == HeaderKind::Full) probe.last_serial = h.serial;
+      at += hs + h.size;
+      ++n;
+    }
+    return n;
+  }
+
+  // Whether a run of kConfirmingChain complete messages starts somewhere after `at`:
+  // then a candidate at `at` whose message is not complete yet is not worth waiting
+  // for (its size may never arrive), and the scan goes on.
+  // The look-ahead is bounded so that waiting on a real large message, which
+  // rescans at every new segment, stays linear in what arrives.
+  static constexpr size_t kConfirmingChain = 4;
+  static constexpr size_t kConfirmLookahead = 64u << 10;
+  bool confirmed_after(const Side& s, std::span<const uint8_t> a, size_t at) const {
+    const size_t end = std::min(a.size(), at + kConfirmLookahead);
+    for (size_t b = at + 1; b + header_size() <= end; ++b) {
+      if (complete_chain(s, a, b, kConfirmingChain) >= kConfirmingChain) return true;
+    }
+    return false;
+  }
+
   bool resynchronise(Side& s) {
     auto a = s.avail();
     size_t at = 0;
+    bool later_chain_checked = false, later_chain = false;
     for (; at < a.size(); ++at) {
       const Plausible p = plausible_at(s, a, at);
       if (p == Plausible::Yes) break;
+      if (p == Plausible::NeedMore && a.size() >= at + header_size()) {
+        // A header whose message is not complete yet: wait for it only when nothing
+        // later is convincing on its own.
+        if (!later_chain_checked) {
+          later_chain_checked = true;
+          later_chain = confirmed_after(s, a, at);
+        }
+        if (later_chain) continue;
+      }
       if (p == Plausible::NeedMore) {
         // Keep the undecided tail; what precedes it can go now.
         if (at > 0) {

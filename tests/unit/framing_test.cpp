@@ -189,4 +189,27 @@ TEST(Framing, GarbageIsKeptAsUndecodableBytes) {
   EXPECT_EQ(r.problems[0].code, "undecodable_stream");
 }
 
+// After a gap, a header-like pattern whose size will never arrive must not hold up
+// the real messages behind it until the capture ends (a live consumer such as the
+// Wireshark plugin never calls finish()).
+TEST(Framing, ResynchronisationDoesNotWaitForAnImplausiblyLongMessage) {
+  Recorder r;
+  ConnectionFramer fr(r, false);
+  run_handshake(fr, kAllCommon, kAllCommon);
+  fr.feed(Direction::C2S, data_message(HeaderKind::Mini, SPICE_MSGC_INPUTS_KEY_DOWN, u32(1)), 5);
+  fr.gap(Direction::C2S, 100, 6);
+  Bytes after{0x11, 0x22};
+  // migrate_data takes any size: 2 MB announced, a few bytes present.
+  put_le(after, SPICE_MSGC_MIGRATE_DATA, 2);
+  put_le(after, 2u << 20, 4);
+  append(after, Bytes(5, 0x33));
+  for (int i = 0; i < 8; ++i) append(after, data_message(HeaderKind::Mini, SPICE_MSGC_INPUTS_KEY_DOWN, u32(i)));
+  fr.feed(Direction::C2S, after, 7);
+  auto names = r.names(Direction::C2S);
+  EXPECT_GE(std::count(names.begin(), names.end(), "inputs.key_down"), 8) << "framed only at finish()";
+  fr.finish(8);
+  names = r.names(Direction::C2S);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "inputs.key_down"), 9);
+}
+
 }  // namespace

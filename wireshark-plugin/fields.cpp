@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "dissect/proto/spice.hpp"
 #include "dissect/schema/field_list.hpp"
 
 namespace sc::wsplugin {
@@ -257,8 +258,15 @@ Fields& register_fields(int proto, const char* abbrev) {
 
   // Framing and connection fields.
   std::vector<value_string>& channel_names = st.vals.emplace_back();
-  for (const auto& ch : reg.channels()) channel_names.push_back({ch.type, keep(ch.name)});
+  for (const auto& ch : reg.channels()) if (!ch.layer) channel_names.push_back({ch.type, keep(ch.name)});
   channel_names.push_back({0, nullptr});
+  // Agent message types by name, from the layer's messages.
+  std::vector<value_string>& agent_types = st.vals.emplace_back();
+  for (const auto& m : reg.messages()) {
+    if (m.channel_type != proto::kAgentLayer || m.direction != schema::Direction::C2S) continue;
+    agent_types.push_back({m.type, keep(m.name)});
+  }
+  agent_types.push_back({0, nullptr});
   struct Fixed {
     int* target;
     const char* name;
@@ -275,6 +283,8 @@ Fields& register_fields(int proto, const char* abbrev) {
        "data-stage header both peers negotiated: mini or full"},
       {&f.midstream, "Mid-session", "midstream", {FT_BOOLEAN, BASE_NONE, nullptr, false},
        "no link stage captured: channel type and header were inferred"},
+      {&f.client_port, "Client port", "client_port", {FT_UINT16, BASE_DEC, nullptr, false},
+       "TCP port of the connection's client (the store's channels.client)"},
       {&f.direction, "Direction", "direction", {FT_STRING, BASE_NONE, nullptr, false}, "c2s or s2c"},
       {&f.message, "Message", "message", {FT_STRING, BASE_NONE, nullptr, false},
        "<channel>.<message>, link.<step>, <channel>.unknown or <channel>.undecodable (the store's messages.name)"},
@@ -293,6 +303,33 @@ Fields& register_fields(int proto, const char* abbrev) {
        "bytes of a message that TCP reassembly completes in a later packet"},
       {&f.continuation, "Bytes already shown", "continuation", {FT_BYTES, BASE_NONE, nullptr, false},
        "bytes that belong to a message shown in another packet"},
+      {&f.agent_message, "Agent message", "agent_message", {FT_STRING, BASE_NONE, nullptr, false},
+       "a reassembled agent (vdagent) message: agent.<message> or agent.unknown (the store's agent_messages name)"},
+      {&f.agent_direction, "Agent direction", "agent_direction", {FT_STRING, BASE_NONE, nullptr, false},
+       "c2s (client to guest) or s2c (guest to client)"},
+      {&f.agent_stream_offset, "Starts in the agent data at stream offset", "agent_stream_offset",
+       {FT_UINT64, BASE_DEC, nullptr, false},
+       "stream offset of the main.agent_data message its header starts in (the store's agent_messages.first_offset)"},
+      {&f.agent_header_at, "Header at body byte", "agent_header_at", {FT_UINT32, BASE_DEC, nullptr, false},
+       "where in that main.agent_data body the header starts (agent_messages.header_at)"},
+      {&f.agent_last_offset, "Ends in the agent data at stream offset", "agent_last_offset",
+       {FT_UINT64, BASE_DEC, nullptr, false},
+       "stream offset of the main.agent_data message with its last byte (agent_messages.last_offset)"},
+      {&f.agent_protocol, "Protocol", "agent_protocol", {FT_UINT32, BASE_DEC, nullptr, false},
+       "VDAgentMessage.protocol (1)"},
+      {&f.agent_type, "Type", "agent_type", {FT_UINT32, BASE_DEC, agent_types.data(), false},
+       "VDAgentMessage.type"},
+      {&f.agent_opaque, "Opaque", "agent_opaque", {FT_UINT64, BASE_HEX, nullptr, false}, "VDAgentMessage.opaque"},
+      {&f.agent_size, "Size", "agent_size", {FT_UINT32, BASE_DEC, nullptr, false},
+       "VDAgentMessage.size: body bytes after the 20-byte header"},
+      {&f.agent_body, "Agent message body", "agent_body", {FT_BYTES, BASE_NONE, nullptr, false},
+       "body of an agent message of unknown type"},
+      {&f.agent_carriers, "Reassembled from main.agent_data messages", "agent_carriers",
+       {FT_UINT32, BASE_DEC, nullptr, false}, "how many main.agent_data messages carried it"},
+      {&f.agent_frame, "Carried in frame", "agent_frame", {FT_FRAMENUM, BASE_NONE, nullptr, false},
+       "a packet whose main.agent_data carried part of the agent message"},
+      {&f.agent_diagnostic, "Agent diagnostic", "agent_diagnostic", {FT_STRING, BASE_NONE, nullptr, false},
+       "what the agent conversation noticed, by code (the store's problems.code)"},
   };
   for (const auto& x : fixed) {
     int slot;
@@ -306,6 +343,11 @@ Fields& register_fields(int proto, const char* abbrev) {
   f.ett_element = new_ett();
   f.ett_header = new_ett();
   f.ett_unknown = new_ett();
+  f.ett_cross = new_ett();
+  f.ett_agent = new_ett();
+  f.ett_agent_header = new_ett();
+  f.ett_agent_carriers = new_ett();
+  f.ett_agent_diagnostic = new_ett();
   std::vector<gint*> ett_ptrs;
   for (auto& e : st.etts) ett_ptrs.push_back(&e);
   proto_register_subtree_array(ett_ptrs.data(), static_cast<int>(ett_ptrs.size()));
@@ -321,6 +363,11 @@ Fields& register_fields(int proto, const char* abbrev) {
   f.ett_element = st.etts[f.ett_element];
   f.ett_header = st.etts[f.ett_header];
   f.ett_unknown = st.etts[f.ett_unknown];
+  f.ett_cross = st.etts[f.ett_cross];
+  f.ett_agent = st.etts[f.ett_agent];
+  f.ett_agent_header = st.etts[f.ett_agent_header];
+  f.ett_agent_carriers = st.etts[f.ett_agent_carriers];
+  f.ett_agent_diagnostic = st.etts[f.ett_agent_diagnostic];
 
   struct Ei {
     expert_field* field;
@@ -349,6 +396,9 @@ Fields& register_fields(int proto, const char* abbrev) {
       {&f.ei_other_note, "other_note", PI_PROTOCOL, PI_NOTE, "other note"},
       {&f.ei_other_warn, "other_warning", PI_PROTOCOL, PI_WARN, "other warning"},
       {&f.ei_other_error, "other_error", PI_PROTOCOL, PI_ERROR, "other error"},
+      {&f.ei_agent_note, "agent_note", PI_PROTOCOL, PI_NOTE, "agent conversation note"},
+      {&f.ei_agent_warn, "agent_warning", PI_PROTOCOL, PI_WARN, "agent conversation warning"},
+      {&f.ei_agent_error, "agent_error", PI_PROTOCOL, PI_ERROR, "agent conversation error"},
   };
   for (const auto& e : eis) {
     ei_register_info info{};

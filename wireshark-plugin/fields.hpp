@@ -17,6 +17,10 @@
 //                             integer/bytes/text target is shown with the pointer's
 //                             field, a list target like a list, a struct target as
 //                             FT_UINT32 offset with the struct's fields inside
+//
+// Layers inside messages (the agent protocol, registered as a layer) are paths
+// like any other ("spicecap.agent.clipboard_grab.types"); the fields about their
+// reassembly are spicecap.agent_* (note the underscore: no clash with a path).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,11 +45,17 @@ struct Fields {
   std::vector<NodeInfo> nodes;  // by LayoutNode id
 
   // Framing and connection fields (not from the description).
-  int channel = -1, channel_id = -1, header = -1, midstream = -1;
+  int channel = -1, channel_id = -1, header = -1, midstream = -1, client_port = -1;
   int direction = -1, message = -1, message_type = -1, stream_offset = -1;
   int serial = -1, size = -1, sub_list = -1;
   int unknown_body = -1, undecodable = -1, pending = -1, continuation = -1;
-  int ett_top = -1, ett_element = -1, ett_header = -1, ett_unknown = -1;
+  int ett_top = -1, ett_element = -1, ett_header = -1, ett_unknown = -1, ett_cross = -1;
+
+  // Reassembled agent messages (main channel).
+  int agent_message = -1, agent_direction = -1, agent_stream_offset = -1, agent_header_at = -1, agent_last_offset = -1;
+  int agent_protocol = -1, agent_type = -1, agent_opaque = -1, agent_size = -1, agent_body = -1;
+  int agent_carriers = -1, agent_frame = -1, agent_diagnostic = -1;
+  int ett_agent = -1, ett_agent_header = -1, ett_agent_carriers = -1, ett_agent_diagnostic = -1;
 
   // Expert infos: framing problems and decoder diagnostics by code, plus a
   // fallback per severity for codes this build does not know.
@@ -54,7 +64,8 @@ struct Fields {
                ei_bad_count = EI_INIT, ei_bad_pointer = EI_INIT, ei_trailing_bytes = EI_INIT,
                ei_too_many_fields = EI_INIT, ei_unknown_type = EI_INIT, ei_bad_sub_list = EI_INIT,
                ei_seen_before = EI_INIT, ei_no_reassembly = EI_INIT, ei_other_note = EI_INIT,
-               ei_other_warn = EI_INIT, ei_other_error = EI_INIT;
+               ei_other_warn = EI_INIT, ei_other_error = EI_INIT, ei_agent_note = EI_INIT,
+               ei_agent_warn = EI_INIT, ei_agent_error = EI_INIT;
 
   // By message root node: the fields its decoding can produce (and the expert
   // infos the decoder can raise). When the tree is not shown and a filter or

@@ -15,6 +15,7 @@
 #include <epan/proto_data.h>
 #include <spice/protocol.h>
 
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -115,20 +116,15 @@ const char* header_name(framing::HeaderKind k) {
   return "unknown";
 }
 
-// "display s2c: draw_copy ×3, mark" (consecutive repeats folded).
-void set_info(packet_info* pinfo, const Connection& conn, const CallRecord& rec) {
-  if (!pinfo->cinfo) return;  // no columns wanted (tshark -q, -T fields without them)
-  const auto& reg = schema::Registry::spice();
-  wmem_strbuf_t* text = wmem_strbuf_new(pinfo->pool, "");
-  const uint8_t channel = rec.frame_count ? conn.frame(rec.dir, rec.first_frame).channel_type : rec.channel_type;
-  const std::string ch = reg.channel_name(channel);
-  wmem_strbuf_append_printf(text, "%s %s:", channel ? ch.c_str() : "spice", rec.dir == Direction::C2S ? "c2s" : "s2c");
+// " draw_copy ×3, mark [agent.clipboard_grab]" for frames [first, first + count) of
+// `dir` (consecutive repeats folded), with the agent messages they completed.
+void append_frames(wmem_strbuf_t* text, const Connection& conn, Direction dir, uint32_t first, uint32_t count) {
   unsigned listed = 0;
-  for (uint32_t i = 0; i < rec.frame_count;) {
-    const FrameRecord& f = conn.frame(rec.dir, rec.first_frame + i);
+  for (uint32_t i = 0; i < count;) {
+    const FrameRecord& f = conn.frame(dir, first + i);
     uint32_t run = 1;
-    while (i + run < rec.frame_count) {
-      const FrameRecord& g = conn.frame(rec.dir, rec.first_frame + i + run);
+    while (i + run < count) {
+      const FrameRecord& g = conn.frame(dir, first + i + run);
       if (g.def != f.def || g.undecodable != f.undecodable || g.type != f.type) break;
       ++run;
     }
@@ -149,17 +145,81 @@ void set_info(packet_info* pinfo, const Connection& conn, const CallRecord& rec)
     if (run > 1) wmem_strbuf_append_printf(text, " ×%u", run);
     i += run;
   }
+  // The agent messages these frames completed: " [agent.clipboard_grab, agent.file_xfer_data ×2]".
+  const char* last_agent = nullptr;
+  unsigned agent_run = 0, agents_listed = 0;
+  auto flush_agent = [&] {
+    if (!last_agent) return;
+    if (agents_listed++ < 12) {
+      wmem_strbuf_append(text, agents_listed > 1 ? ", " : " [");
+      wmem_strbuf_append(text, last_agent);
+      if (agent_run > 1) wmem_strbuf_append_printf(text, " ×%u", agent_run);
+    } else if (agents_listed == 13) {
+      wmem_strbuf_append(text, ", …");
+    }
+  };
+  for (uint32_t i = 0; i < count; ++i) {
+    const FrameRecord& f = conn.frame(dir, first + i);
+    if (f.agent_items == 0) continue;
+    const uint32_t k0 = conn.first_agent_item(dir, first + i);
+    for (uint32_t k = k0; k < k0 + f.agent_items; ++k) {
+      const AgentItem& a = conn.agent_item(k);
+      if (!a.is_message) continue;
+      const char* name = a.def ? a.def->full_name.c_str() : "agent.unknown";
+      if (last_agent && std::strcmp(last_agent, name) == 0) {
+        ++agent_run;
+        continue;
+      }
+      flush_agent();
+      last_agent = name;
+      agent_run = 1;
+    }
+  }
+  flush_agent();
+  if (agents_listed > 0) wmem_strbuf_append(text, "]");
+}
+
+// "display s2c: draw_copy ×3, mark", then "| display c2s: ack ×16" for frames of the
+// other direction this call completed.
+void set_info(packet_info* pinfo, const Connection& conn, const CallRecord& rec) {
+  if (!pinfo->cinfo) return;  // no columns wanted (tshark -q, -T fields without them)
+  const auto& reg = schema::Registry::spice();
+  wmem_strbuf_t* text = wmem_strbuf_new(pinfo->pool, "");
+  const uint8_t channel = rec.frame_count ? conn.frame(rec.dir, rec.first_frame).channel_type : rec.channel_type;
+  const std::string ch = reg.channel_name(channel);
+  wmem_strbuf_append_printf(text, "%s %s:", channel ? ch.c_str() : "spice", rec.dir == Direction::C2S ? "c2s" : "s2c");
+  append_frames(text, conn, rec.dir, rec.first_frame, rec.frame_count);
   if (rec.frame_count == 0) {
     wmem_strbuf_append(text, rec.seen_before                         ? " [bytes seen before]"
                              : rec.held_from >= 0 && !rec.handed_back ? " [message continues, TCP reassembly off]"
                                                                       : " [continuation]");
+  }
+  if (rec.cross_count > 0) {
+    const Direction other = schema::opposite(rec.dir);
+    const std::string och = reg.channel_name(conn.frame(other, rec.cross_first).channel_type);
+    wmem_strbuf_append_printf(text, " | %s %s:", och.c_str(), other == Direction::C2S ? "c2s" : "s2c");
+    append_frames(text, conn, other, rec.cross_first, rec.cross_count);
   }
   col_set_str(pinfo->cinfo, COL_PROTOCOL, "SPICEcap");
   col_clear(pinfo->cinfo, COL_INFO);
   col_append_sep_str(pinfo->cinfo, COL_INFO, " | ", wmem_strbuf_get_str(text));
 }
 
-void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Connection& conn, const CallRecord& rec) {
+// A frame's tree and what the agent conversation made of it (reassembled agent
+// messages, diagnostics); `at` is where the frame starts in `tvb`.
+void show_frame(proto_tree* t, tvbuff_t* tvb, packet_info* pinfo, int at, const Connection& conn, Direction dir,
+                uint32_t index) {
+  const FrameRecord& f = conn.frame(dir, index);
+  add_message_tree(t, tvb, pinfo, at, f, dir, conn.caps(f.caps));
+  if (f.agent_items == 0) return;
+  const uint32_t first = conn.first_agent_item(dir, index);
+  for (uint32_t k = first; k < first + f.agent_items; ++k) {
+    add_agent_item(t, tvb, pinfo, at, static_cast<int>(f.wire_size), conn, conn.agent_item(k));
+  }
+}
+
+void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Connection& conn, const CallRecord& rec,
+                 guint32 client_port) {
   Fields& F = fields();
   set_info(pinfo, conn, rec);
   if (!tree) return;
@@ -179,6 +239,8 @@ void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Conn
   proto_item_set_generated(gi);
   gi = proto_tree_add_boolean(t, F.midstream, tvb, 0, 0, conn.midstream());
   proto_item_set_generated(gi);
+  gi = proto_tree_add_uint(t, F.client_port, tvb, 0, 0, client_port);
+  proto_item_set_generated(gi);
 
   // Bytes before the first message: the tail of one shown elsewhere.
   int at = 0;
@@ -195,7 +257,25 @@ void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Conn
   for (uint32_t i = 0; i < rec.frame_count; ++i) {
     const FrameRecord& f = conn.frame(rec.dir, rec.first_frame + i);
     at = static_cast<int>(f.offset - rec.base);
-    add_message_tree(t, tvb, pinfo, at, f, rec.dir, conn.caps(f.caps));
+    show_frame(t, tvb, pinfo, at, conn, rec.dir, rec.first_frame + i);
+  }
+  if (rec.cross_count > 0) {
+    // The other direction's messages this call completed, from a copy of their bytes.
+    const Direction other = schema::opposite(rec.dir);
+    const auto& bytes = conn.cross_bytes(rec.cross_bytes);
+    const int n = static_cast<int>(bytes.size());
+    tvbuff_t* xtvb = tvb_new_child_real_data(tvb, bytes.data(), static_cast<guint>(n), n);
+    add_new_data_source(pinfo, xtvb, other == Direction::C2S ? "SPICE c2s bytes framed here" : "SPICE s2c bytes framed here");
+    proto_tree* xt = proto_tree_add_subtree_format(
+        t, xtvb, 0, n, F.ett_cross, nullptr,
+        "%u %s message%s completed by this packet (bytes from earlier packets, framed once this direction told how)",
+        rec.cross_count, other == Direction::C2S ? "client to server" : "server to client",
+        rec.cross_count == 1 ? "" : "s");
+    const uint64_t start = conn.frame(other, rec.cross_first).offset;
+    for (uint32_t i = 0; i < rec.cross_count; ++i) {
+      const FrameRecord& f = conn.frame(other, rec.cross_first + i);
+      show_frame(xt, xtvb, pinfo, static_cast<int>(f.offset - start), conn, other, rec.cross_first + i);
+    }
   }
   if (rec.held_from >= 0 && rec.held_from < len) {
     const int h = static_cast<int>(rec.held_from);
@@ -206,6 +286,7 @@ void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Conn
                                    "(tcp.desegment_tcp_streams) is off: it is framed but not shown");
     }
   }
+  for (uint32_t k : rec.agent_notes) add_agent_item(t, tvb, pinfo, 0, 0, conn, conn.agent_item(k));
   for (const auto& p : rec.problems) {
     int where = 0;
     if (p.stream_offset >= rec.base && p.stream_offset < rec.base + static_cast<uint64_t>(len)) {
@@ -242,7 +323,7 @@ int dissect_spicecap(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* 
       rec = &conn.stale(dir);
     } else {
       rec = &conn.on_segment(dir, static_cast<uint64_t>(base), {bytes, static_cast<size_t>(captured)},
-                             tvb_reported_length(tvb), pinfo->can_desegment != 0, ts, request);
+                             tvb_reported_length(tvb), pinfo->can_desegment != 0, ts, pinfo->num, request);
     }
     if (request.wanted) {
       pinfo->desegment_offset = static_cast<int>(request.offset);
@@ -256,7 +337,7 @@ int dissect_spicecap(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* 
     rec = static_cast<CallRecord*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_spicecap, tcp->seq));
     if (!rec) return captured;  // TCP did not hand these bytes to us on the first pass
   }
-  if (rec->shows_something()) show_record(tvb, pinfo, tree, conn, *rec);
+  if (rec->shows_something()) show_record(tvb, pinfo, tree, conn, *rec, st->client_port);
   return captured;
 }
 

@@ -2,12 +2,15 @@
 
 #include <epan/expert.h>
 #include <epan/proto.h>
+#include <spice/enums.h>
 
 #include <algorithm>
 #include <string>
 
+#include "dissect/decode/decoder.hpp"
 #include "dissect/decode/frame_decode.hpp"
 #include "dissect/decode/sub_messages.hpp"
+#include "dissect/proto/spice.hpp"
 #include "wireshark-plugin/fields.hpp"
 
 namespace sc::wsplugin {
@@ -23,6 +26,8 @@ namespace {
 // needs a destructor to run if Wireshark unwinds with one of its exceptions.
 struct Scratch {
   decode::DecodedFrame decoded;
+  decode::DecodedMessage agent;       // a reassembled agent message
+  std::vector<uint32_t> packets;      // the frames that carried one
   std::vector<proto_tree*> trees;     // by value index: the subtree children go under
   std::vector<uint32_t> next_child;   // by value index: elements seen so far (list positions)
   std::vector<uint8_t> skip;          // by value index: already shown by its pointer
@@ -310,6 +315,110 @@ void add_message_tree(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int a
     }
     ++index;
   }
+}
+
+void add_agent_item(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int at, int len, const Connection& conn,
+                    const AgentItem& a) {
+  Fields& F = fields();
+  const char* dir_name = a.dir == Direction::C2S ? "c2s" : "s2c";
+  if (!a.is_message) {
+    if (a.in_fields) return;  // a decoder diagnostic: the message's fields show it where it is
+    proto_item* di = proto_tree_add_string_format_value(tree, F.agent_diagnostic, tvb, at, len, a.code.c_str(),
+                                                        "%s (%s, %s)", a.code.c_str(), dir_name,
+                                                        std::string(decode::severity_name(a.severity)).c_str());
+    proto_item_set_generated(di);
+    expert_field* ei = a.severity == decode::Severity::Error     ? &F.ei_agent_error
+                       : a.severity == decode::Severity::Warning ? &F.ei_agent_warn
+                                                                 : &F.ei_agent_note;
+    expert_add_info_format(pinfo, di, ei, "agent %s: %s", dir_name, a.text.c_str());
+    return;
+  }
+
+  // The reassembled bytes live as long as the connection (the first pass made them).
+  const int size = static_cast<int>(a.bytes.size());
+  tvbuff_t* atvb = tvb_new_child_real_data(tvb, a.bytes.data(), static_cast<guint>(size), size);
+  add_new_data_source(pinfo, atvb, "Reassembled agent message");
+  const char* name = a.def ? a.def->full_name.c_str() : "agent.unknown";
+  proto_item* mi = nullptr;
+  proto_tree* mt;
+  if (a.def) {
+    mi = proto_tree_add_item(tree, F.nodes[a.def->root].hf, atvb, 0, size, ENC_NA);
+    mt = proto_item_add_subtree(mi, F.nodes[a.def->root].ett);
+  } else {
+    mt = proto_tree_add_subtree(tree, atvb, 0, size, F.ett_agent, &mi, name);
+  }
+  if (visible(tree)) {
+    proto_item_set_text(mi, "Agent message: %s (type %u), %s, %u bytes", name, a.header.type, dir_name, a.header.size);
+  }
+  proto_item* gi = proto_tree_add_string(mt, F.agent_message, atvb, 0, 0, name);
+  proto_item_set_generated(gi);
+  gi = proto_tree_add_string(mt, F.agent_direction, atvb, 0, 0, dir_name);
+  proto_item_set_generated(gi);
+  gi = proto_tree_add_uint64(mt, F.agent_stream_offset, atvb, 0, 0, a.span.first_carrier);
+  proto_item_set_generated(gi);
+  gi = proto_tree_add_uint(mt, F.agent_header_at, atvb, 0, 0, a.span.first_offset);
+  proto_item_set_generated(gi);
+  gi = proto_tree_add_uint64(mt, F.agent_last_offset, atvb, 0, 0, a.span.last_carrier);
+  proto_item_set_generated(gi);
+
+  const int hs = static_cast<int>(std::min<size_t>(agent::kHeaderSize, a.bytes.size()));
+  proto_tree* ht = proto_tree_add_subtree(mt, atvb, 0, hs, F.ett_agent_header, nullptr, "VDAgentMessage header");
+  proto_tree_add_item(ht, F.agent_protocol, atvb, 0, 4, ENC_LITTLE_ENDIAN);
+  proto_tree_add_item(ht, F.agent_type, atvb, 4, 4, ENC_LITTLE_ENDIAN);
+  proto_tree_add_item(ht, F.agent_opaque, atvb, 8, 8, ENC_LITTLE_ENDIAN);
+  proto_tree_add_item(ht, F.agent_size, atvb, 16, 4, ENC_LITTLE_ENDIAN);
+
+  // The main.agent_data messages it came in, and the packets that showed them.
+  const auto& reg = schema::Registry::spice();
+  const schema::MessageDef* carrier_def = reg.find(
+      SPICE_CHANNEL_MAIN, a.dir,
+      static_cast<uint16_t>(a.dir == Direction::C2S ? int{SPICE_MSGC_MAIN_AGENT_DATA} : int{SPICE_MSG_MAIN_AGENT_DATA}));
+  Scratch& s = scratch();
+  s.packets.clear();
+  uint32_t carriers = 0;
+  for (uint32_t i = conn.frame_at(a.dir, a.span.first_carrier); i < conn.frame_count(a.dir); ++i) {
+    const FrameRecord& f = conn.frame(a.dir, i);
+    if (f.offset > a.span.last_carrier) break;
+    if (f.def != carrier_def) continue;
+    ++carriers;
+    if (s.packets.empty() || s.packets.back() != f.shown_in) s.packets.push_back(f.shown_in);
+  }
+  proto_item* ci = proto_tree_add_uint(mt, F.agent_carriers, atvb, 0, 0, carriers);
+  proto_item_set_generated(ci);
+  if (carriers > 1) {
+    proto_tree* ct = proto_item_add_subtree(ci, F.ett_agent_carriers);
+    constexpr size_t kMaxListed = 1000;
+    std::string text;
+    for (size_t i = 0; i < s.packets.size(); ++i) {
+      const uint32_t p = s.packets[i];
+      if (i < 8) text += (i ? ", " : "") + (p ? std::to_string(p) : std::string("(not shown)"));
+      if (i < kMaxListed && p != 0) {
+        proto_item* fi = proto_tree_add_uint(ct, F.agent_frame, atvb, 0, 0, p);
+        proto_item_set_generated(fi);
+      }
+    }
+    if (s.packets.size() > 8) text += ", …";
+    if (s.packets.size() > kMaxListed) {
+      proto_tree_add_subtree_format(ct, atvb, 0, 0, F.ett_element, nullptr, "… %zu more frames",
+                                    s.packets.size() - kMaxListed);
+    }
+    if (visible(mt)) proto_item_append_text(ci, " (in frame%s %s)", s.packets.size() == 1 ? "" : "s", text.c_str());
+  }
+
+  const uint32_t body_size = static_cast<uint32_t>(a.bytes.size() - static_cast<size_t>(hs));
+  if (!a.def) {
+    if (body_size > 0) proto_tree_add_item(mt, F.agent_body, atvb, hs, static_cast<int>(body_size), ENC_NA);
+    if (body_size < a.header.size) {
+      proto_tree_add_subtree_format(mt, atvb, 0, hs, F.ett_element, nullptr,
+                                    "body of %u bytes not kept (larger than the reassembly limit)", a.header.size);
+    }
+    return;
+  }
+  if (!F.needs_body(mt, a.def->root)) return;
+  s.agent.clear();
+  decode::decode_message(*a.def, std::span<const uint8_t>(a.bytes).subspan(static_cast<size_t>(hs)),
+                         conn.agent_caps(a.caps), s.agent);
+  add_fields(mt, atvb, pinfo, hs, body_size, s.agent, proto::kAgentLayer);
 }
 
 }  // namespace sc::wsplugin

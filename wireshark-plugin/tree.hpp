@@ -17,4 +17,12 @@ const char* frame_name(const FrameRecord& f, wmem_allocator_t* scope);
 void add_message_tree(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int at, const FrameRecord& f,
                       Direction dir, const decode::NegotiatedCaps& caps);
 
+// One thing the agent conversation reported under `tree`: a reassembled agent
+// message ("Agent message: agent.clipboard_grab ...", its bytes as the data source
+// "Reassembled agent message", header, decoded fields, the frames that carried
+// it) or a diagnostic (an expert info). [at, at + len) are the bytes of the
+// packet's tvb it is tied to (the main-channel message that completed it).
+void add_agent_item(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int at, int len, const Connection& conn,
+                    const AgentItem& item);
+
 }  // namespace sc::wsplugin

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -148,18 +149,20 @@ std::vector<std::string> store_strings(const fs::path& db_path, const std::strin
 // Every message the plugin shows, from one tshark run (`args` select pcap and options).
 std::multiset<Msg> plugin_messages(const Tshark& tshark, const std::string& args, std::string& error) {
   std::multiset<Msg> out;
-  auto r = tshark(args + " -Y spicecap -T fields -e tcp.srcport -e tcp.dstport -e spicecap.direction"
+  // A packet may show messages of the other direction (cut once it told the framer
+  // how): the client is the connection's, not the packet's sender.
+  auto r = tshark(args + " -Y spicecap -T fields -e spicecap.client_port -e spicecap.direction"
                          " -e spicecap.stream_offset -e spicecap.message -e spicecap.message_type");
   if (r.exit_code != 0) {
     error = "tshark failed: " + r.output;
     return out;
   }
   for (const auto& row : tsv(r.output)) {
-    if (row.size() < 6) continue;
-    const auto dirs = split(row[2], ','), offsets = split(row[3], ','), names = split(row[4], ',');
-    const auto types = row[5].empty() ? std::vector<std::string>{} : split(row[5], ',');
+    if (row.size() < 5 || row[0].empty()) continue;
+    const auto dirs = split(row[1], ','), offsets = split(row[2], ','), names = split(row[3], ',');
+    const auto types = row[4].empty() ? std::vector<std::string>{} : split(row[4], ',');
     if (dirs.size() != names.size() || offsets.size() != names.size()) {
-      error = "misaligned fields: " + row[2] + " / " + row[3] + " / " + row[4];
+      error = "misaligned fields: " + row[1] + " / " + row[2] + " / " + row[3];
       return out;
     }
     size_t t = 0;
@@ -169,12 +172,12 @@ std::multiset<Msg> plugin_messages(const Tshark& tshark, const std::string& args
       int64_t type = -1;
       if (typed) {
         if (t >= types.size()) {
-          error = "fewer message types than messages: " + row[4] + " / " + row[5];
+          error = "fewer message types than messages: " + row[3] + " / " + row[4];
           return out;
         }
         type = std::stoll(types[t++]);
       }
-      const int client = std::stoi(dirs[i] == "c2s" ? row[0] : row[1]);
+      const int client = std::stoi(split(row[0], ',').front());
       out.insert({client, dirs[i], std::stoll(offsets[i]), names[i], type});
     }
   }
@@ -245,6 +248,131 @@ std::vector<std::string> field_values(const Tshark& tshark, const std::string& p
     for (auto& v : split(line, ',')) out.push_back(v);
   }
   return out;
+}
+
+// A reassembled agent message as both sides name it: client port, direction, the
+// stream offset of the main.agent_data message its header starts in, where in that
+// body, the stream offset of the one with its last byte, and its name.
+using AgentMsg = std::tuple<int, std::string, int64_t, int64_t, int64_t, std::string>;
+
+std::multiset<AgentMsg> store_agent_messages(const fs::path& db_path) {
+  std::multiset<AgentMsg> out;
+  auto db = Database::open(db_path.string(), Database::Mode::ReadOnly);
+  if (!db.ok()) return out;
+  auto t = db->query("SELECT c.client, a.dir, a.first_offset, a.header_at, a.last_offset, n.name FROM agent_messages a "
+                     "JOIN channels c ON c.id = a.channel JOIN names n ON n.id = a.name_id");
+  if (!t.ok()) return out;
+  for (const auto& r : t->rows) {
+    const auto& client = std::get<std::string>(r[0]);
+    out.insert({std::stoi(client.substr(client.rfind(':') + 1)), std::get<int64_t>(r[1]) == 0 ? "c2s" : "s2c",
+                std::get<int64_t>(r[2]), std::get<int64_t>(r[3]), std::get<int64_t>(r[4]),
+                std::get<std::string>(r[5])});
+  }
+  return out;
+}
+
+// Every reassembled agent message the plugin shows, from one tshark run.
+std::multiset<AgentMsg> plugin_agent_messages(const Tshark& tshark, const std::string& args, std::string& error) {
+  std::multiset<AgentMsg> out;
+  auto r = tshark(args + " -Y spicecap.agent_message -T fields -e spicecap.client_port -e spicecap.agent_direction"
+                         " -e spicecap.agent_message -e spicecap.agent_stream_offset -e spicecap.agent_header_at"
+                         " -e spicecap.agent_last_offset");
+  if (r.exit_code != 0) {
+    error = "tshark failed: " + r.output;
+    return out;
+  }
+  for (const auto& row : tsv(r.output)) {
+    if (row.size() < 6) continue;
+    const auto dirs = split(row[1], ','), names = split(row[2], ','), firsts = split(row[3], ','),
+               at = split(row[4], ','), lasts = split(row[5], ',');
+    if (dirs.size() != names.size() || firsts.size() != names.size() || at.size() != names.size() ||
+        lasts.size() != names.size()) {
+      error = "misaligned agent fields: " + row[1] + " / " + row[2] + " / " + row[3] + " / " + row[4] + " / " + row[5];
+      return out;
+    }
+    const int client = std::stoi(split(row[0], ',').front());
+    for (size_t i = 0; i < names.size(); ++i)
+      out.insert({client, dirs[i], std::stoll(firsts[i]), std::stoll(at[i]), std::stoll(lasts[i]), names[i]});
+  }
+  return out;
+}
+
+std::string describe_agent_difference(const std::multiset<AgentMsg>& a, const std::multiset<AgentMsg>& b) {
+  std::ostringstream s;
+  int shown = 0;
+  auto dump = [&](const std::multiset<AgentMsg>& x, const std::multiset<AgentMsg>& y, const char* only) {
+    std::multiset<AgentMsg> rest = y;
+    for (const auto& m : x) {
+      if (auto it = rest.find(m); it != rest.end()) {
+        rest.erase(it);
+      } else if (shown++ < 15) {
+        s << "only in " << only << ": port " << std::get<0>(m) << " " << std::get<1>(m) << " @" << std::get<2>(m) << "+"
+          << std::get<3>(m) << ".." << std::get<4>(m) << " " << std::get<5>(m) << "\n";
+      }
+    }
+  };
+  dump(a, b, "plugin");
+  dump(b, a, "store");
+  return s.str();
+}
+
+// A file of `size` bytes that compress badly (the same every run).
+void write_file(const fs::path& p, size_t size, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::ofstream out(p, std::ios::binary);
+  for (size_t i = 0; i < size; ++i) out.put(static_cast<char>(gen() & 0xff));
+}
+
+// A capture of one TCP connection made here, packet by packet (Ethernet, IPv4, TCP;
+// checksums are not checked by either side).
+class PcapWriter {
+ public:
+  explicit PcapWriter(const fs::path& path) : pcap_(pcap_open_dead(DLT_EN10MB, 262144)) {
+    dump_ = pcap_dump_open(pcap_, path.string().c_str());
+  }
+  ~PcapWriter() {
+    if (dump_) pcap_dump_close(dump_);
+    pcap_close(pcap_);
+  }
+  bool ok() const { return dump_ != nullptr; }
+  // One segment from client (c2s) or server, with the next bytes of that direction.
+  void segment(bool c2s, const std::vector<uint8_t>& payload) {
+    std::vector<uint8_t> p(14, 0);
+    p[12] = 0x08;  // IPv4
+    const size_t ip_len = 20 + 20 + payload.size();
+    const uint8_t ip[20] = {0x45, 0, uint8_t(ip_len >> 8), uint8_t(ip_len), 0, 0, 0x40, 0, 64, 6, 0, 0,
+                            127, 0, 0, 1, 127, 0, 0, 1};
+    p.insert(p.end(), ip, ip + 20);
+    const uint16_t sport = c2s ? kClientPort : kServerPort, dport = c2s ? kServerPort : kClientPort;
+    const uint32_t seq = seq_[c2s] , ack = seq_[!c2s];
+    const uint8_t tcp[20] = {uint8_t(sport >> 8), uint8_t(sport), uint8_t(dport >> 8), uint8_t(dport),
+                             uint8_t(seq >> 24), uint8_t(seq >> 16), uint8_t(seq >> 8), uint8_t(seq),
+                             uint8_t(ack >> 24), uint8_t(ack >> 16), uint8_t(ack >> 8), uint8_t(ack),
+                             0x50, 0x18, 0x7f, 0xff, 0, 0, 0, 0};
+    p.insert(p.end(), tcp, tcp + 20);
+    p.insert(p.end(), payload.begin(), payload.end());
+    seq_[c2s] += static_cast<uint32_t>(payload.size());
+    pcap_pkthdr h{};
+    h.ts.tv_sec = 1700000000;
+    h.ts.tv_usec = static_cast<suseconds_t>(++packets_ * 1000);
+    h.caplen = h.len = static_cast<bpf_u_int32>(p.size());
+    pcap_dump(reinterpret_cast<u_char*>(dump_), &h, p.data());
+  }
+  static constexpr uint16_t kClientPort = 40000, kServerPort = 5930;
+
+ private:
+  pcap_t* pcap_;
+  pcap_dumper_t* dump_ = nullptr;
+  uint32_t seq_[2] = {1000, 5000};  // [server, client]
+  long packets_ = 0;
+};
+
+// A data-stage message with a mini header.
+std::vector<uint8_t> mini_message(uint16_t type, const std::vector<uint8_t>& body) {
+  std::vector<uint8_t> m = {uint8_t(type), uint8_t(type >> 8), uint8_t(body.size()), uint8_t(body.size() >> 8),
+                            uint8_t(body.size() >> 16), uint8_t(body.size() >> 24)};
+  m.insert(m.end(), body.begin(), body.end());
+  return m;
 }
 
 class WiresharkPlugin : public ::testing::Test {
@@ -334,6 +462,14 @@ TEST_F(WiresharkPlugin, EveryDescribedFieldIsAWiresharkField) {
   EXPECT_EQ(types["spicecap.port.init.name"], "FT_STRINGZTRUNC");  // the pointer shows its target
   EXPECT_EQ(types["spicecap.link.mess.mess.caps.common_caps"], "FT_UINT32");  // each capability word
   EXPECT_EQ(types["spicecap.display.draw_copy.base.clip.rects.rects"], "FT_UINT32");  // element count
+  // The agent layer's messages are fields like any channel's, beside the reassembly's own.
+  EXPECT_EQ(types["spicecap.agent.clipboard_grab"], "FT_NONE");
+  EXPECT_EQ(types["spicecap.agent.clipboard_grab.types"], "FT_UINT32");
+  EXPECT_EQ(types["spicecap.agent.file_xfer_start.id"], "FT_UINT32");
+  EXPECT_EQ(types["spicecap.agent.file_xfer_start.keyfile"], "FT_STRINGZTRUNC");
+  EXPECT_EQ(types["spicecap.agent_message"], "FT_STRING");
+  EXPECT_EQ(types["spicecap.agent_frame"], "FT_FRAMENUM");
+  EXPECT_EQ(types["spicecap.agent_diagnostic"], "FT_STRING");
 
   // Enumerations carry their names.
   auto values = tshark()("-G values");
@@ -341,6 +477,8 @@ TEST_F(WiresharkPlugin, EveryDescribedFieldIsAWiresharkField) {
   EXPECT_NE(values.output.find("V\tspicecap.display.draw_copy.data.src_bitmap.descriptor.type\t" +
                                std::to_string(SPICE_IMAGE_TYPE_LZ4) + "\tlz4"),
             std::string::npos);
+  EXPECT_NE(values.output.find("V\tspicecap.agent.clipboard_grab.types\t1\tutf8_text"), std::string::npos);
+  EXPECT_NE(values.output.find("V\tspicecap.agent_type\t10\tfile_xfer_start"), std::string::npos);
 }
 
 // QEMU with every channel; spicy-screenshot, then a GLib client that asks for LZ4
@@ -549,10 +687,209 @@ TEST_F(WiresharkPlugin, OwnServerSessionDecodesAsImportDoes) {
     EXPECT_GT(n, 0) << name;
     EXPECT_EQ(std::count(names.begin(), names.end(), name), n) << name;
   }
+  // The simulated agent's messages, reassembled as the store does.
+  const auto agent_stored = store_agent_messages(db);
+  const auto agent_shown = plugin_agent_messages(tshark(), r, error);
+  EXPECT_EQ(error, "");
+  EXPECT_FALSE(agent_stored.empty());
+  EXPECT_TRUE(agent_shown == agent_stored) << describe_agent_difference(agent_shown, agent_stored);
   // Value filters on enumerations work by number.
   EXPECT_EQ(static_cast<int64_t>(frames_matching(tshark(), r, "spicecap.display.draw_copy.base.clip.type == 0").size() > 0),
             store_scalar(db, "SELECT count(*) > 0 FROM messages WHERE name = 'display.draw_copy' AND "
                              "json_extract(spice_json(id), '$.base.clip.type') = 0"));
+}
+
+
+// A capture that starts mid-session, where the client's few messages all come
+// before the server has sent enough for the channel to be inferred (the framer
+// reads both directions' first 64 KiB): the client's messages are cut during a
+// server packet, after their own packets went past, and the client sends nothing
+// more. The plugin shows them in the packet that completed them, as the store
+// has them.
+TEST_F(WiresharkPlugin, MidSessionMessagesOfAQuietDirectionAreShown) {
+  const fs::path dir = temp_dir("ws-quiet");
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() { fs::remove_all(p); }
+  } cleanup{dir};
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+  const fs::path pcap = dir / "quiet.pcap";
+  {
+    PcapWriter w(pcap);
+    ASSERT_TRUE(w.ok());
+    for (uint32_t i = 0; i < 10; ++i) w.segment(true, mini_message(SPICE_MSGC_INPUTS_KEY_DOWN, {uint8_t(0x10 + i), 0, 0, 0}));
+    for (int seg = 0; seg < 9; ++seg) {  // 72000 bytes of key_modifiers, the last ones after the inference
+      std::vector<uint8_t> bytes;
+      for (int i = 0; i < 1000; ++i) {
+        const auto m = mini_message(SPICE_MSG_INPUTS_KEY_MODIFIERS, {uint8_t(i & 7), 0});
+        bytes.insert(bytes.end(), m.begin(), m.end());
+      }
+      w.segment(false, bytes);
+    }
+  }
+  make_readable(pcap);
+  const fs::path db = dir / "quiet.db";
+  ASSERT_EQ(import(pcap, db, "--port " + std::to_string(PcapWriter::kServerPort)), "");
+  ASSERT_EQ(store_scalar(db, "SELECT count(*) FROM channels WHERE midstream = 1 AND type = " +
+                                 std::to_string(SPICE_CHANNEL_INPUTS)),
+            1);
+  const auto stored = store_messages(db);
+  ASSERT_EQ(std::count_if(stored.begin(), stored.end(), [](const Msg& m) { return std::get<3>(m) == "inputs.key_down"; }),
+            10);
+  const std::string r = "-r " + pcap.string() + " -o spicecap.midsession_ports:" + std::to_string(PcapWriter::kServerPort);
+  std::string error;
+  const auto shown = plugin_messages(tshark(), r, error);
+  ASSERT_EQ(error, "");
+  EXPECT_TRUE(shown == stored) << describe_difference(shown, stored, "plugin", "store");
+  EXPECT_TRUE(plugin_messages(tshark(), r + " -2", error) == shown) << error;
+  // In a server packet, with their bytes as a data source of their own.
+  const auto frames = frames_matching(tshark(), r, "spicecap.inputs.key_down && tcp.srcport == " +
+                                                       std::to_string(PcapWriter::kServerPort));
+  ASSERT_EQ(frames.size(), 1u);
+  auto one = tshark()(r + " -x -Y 'frame.number == " + frames[0] + "'");
+  EXPECT_NE(one.output.find("SPICE c2s bytes framed here (100 bytes)"), std::string::npos) << one.output;
+  const auto info = field_values(tshark(), r, "frame.number == " + frames[0], "_ws.col.Info");
+  ASSERT_FALSE(info.empty());
+  EXPECT_NE(info.front().find("inputs c2s: key_down ×10"), std::string::npos) << info.front();
+}
+
+// Our own server with the agent, copy and paste and file transfer, and a GLib
+// client that sends three files, takes the guest's clipboard and offers its own:
+// the plugin reassembles the same agent messages the store does (the same carriers,
+// the same names), their fields answer filters, the reassembled bytes are a data
+// source of their own, and a loss inside an agent message is an expert info.
+TEST_F(WiresharkPlugin, AgentMessagesAsImportStores) {
+  const fs::path files = temp_dir("ws-agent-files");
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() { fs::remove_all(p); }
+  } cleanup{files};
+  fs::create_directories(files / "received");
+  write_file(files / "one.bin", 70000, 1);  // two file_xfer_data messages, each over many agent_data messages
+  write_file(files / "three.dat", 5000, 3);
+  { std::ofstream(files / "two.txt") << "hello file two\n"; }
+  const std::string f = files.string();
+  Session ses;
+  record_and_compare(ses, "agent",
+                     "--clients glib --duration 30 --server cmd --server-cmd '" + bin_dir() +
+                         "/spice-capture serve --port {port} --agent --copy-paste --file-xfer --files-dir " + f +
+                         "/received --guest-clipboard \"héllo\"' --client-args '--send-file " + f +
+                         "/one.bin --send-files " + f + "/two.txt," + f +
+                         "/three.dat --request-guest-clipboard --clipboard-text \"grüße\" --end-after-agent'",
+                     100);
+  if (HasFatalFailure()) return;
+  const fs::path& db = ses.db;
+  const std::string& r = ses.r;
+  std::string error;
+
+  // 1. The same agent messages, carried by the same main.agent_data messages.
+  const auto stored = store_agent_messages(db);
+  const auto shown = plugin_agent_messages(tshark(), r, error);
+  ASSERT_EQ(error, "");
+  EXPECT_GT(stored.size(), 15u);
+  EXPECT_EQ(static_cast<int64_t>(shown.size()), store_scalar(db, "SELECT count(*) FROM agent_messages"));
+  EXPECT_TRUE(shown == stored) << describe_agent_difference(shown, stored);
+  for (const std::string name : {"agent.announce_capabilities", "agent.clipboard_grab", "agent.clipboard_request",
+                                 "agent.clipboard", "agent.file_xfer_start", "agent.file_xfer_status",
+                                 "agent.file_xfer_data"}) {
+    EXPECT_TRUE(std::any_of(shown.begin(), shown.end(), [&](const AgentMsg& m) { return std::get<5>(m) == name; }))
+        << name;
+  }
+  // Random access shows what the linear pass showed, tree line by tree line.
+  EXPECT_TRUE(plugin_agent_messages(tshark(), r + " -2", error) == shown) << error;
+  auto linear = tshark()(r + " -O spicecap");
+  auto revisit = tshark()(r + " -2 -O spicecap");
+  ASSERT_EQ(linear.exit_code, 0);
+  EXPECT_NE(linear.output.find("Agent message: agent.file_xfer_start"), std::string::npos);
+  EXPECT_TRUE(linear.output == revisit.output) << "tshark -O spicecap differs between one and two passes";
+
+  // 2. Every file transfer's id and name, as the store has them, and filters on them.
+  std::set<std::pair<int64_t, std::string>> transfers_stored;
+  for (const auto& row : store_strings(db, "SELECT transfer_id || '|' || name FROM file_transfers")) {
+    transfers_stored.insert({std::stoll(row.substr(0, row.find('|'))), row.substr(row.find('|') + 1)});
+  }
+  const std::set<std::string> names_stored = [&] {
+    std::set<std::string> n;
+    for (const auto& t : transfers_stored) n.insert(t.second);
+    return n;
+  }();
+  EXPECT_EQ(names_stored, (std::set<std::string>{"one.bin", "two.txt", "three.dat"}));
+  auto starts = tshark()(r + " -Y spicecap.agent.file_xfer_start -T fields -e spicecap.agent.file_xfer_start.id"
+                             " -e spicecap.agent.file_xfer_start.keyfile");
+  std::set<std::pair<int64_t, std::string>> transfers_shown;
+  for (const auto& row : tsv(starts.output)) {
+    if (row.size() < 2) continue;
+    const auto ids = split(row[0], ',');
+    // The keyfile as tshark prints it: "[vdagent-file-xfer]\nname=one.bin\nsize=70000\n".
+    size_t from = 0;
+    for (const auto& id : ids) {
+      const size_t at = row[1].find("name=", from);
+      ASSERT_NE(at, std::string::npos) << row[1];
+      const size_t end = row[1].find("\\n", at);
+      transfers_shown.insert({std::stoll(id), row[1].substr(at + 5, end - at - 5)});
+      from = at + 5;
+    }
+  }
+  EXPECT_EQ(transfers_shown, transfers_stored);
+  for (const auto& [id, name] : transfers_stored) {
+    const auto by_id = frames_matching(tshark(), r, "spicecap.agent.file_xfer_start.id == " + std::to_string(id));
+    const auto by_name =
+        frames_matching(tshark(), r, "spicecap.agent.file_xfer_start.keyfile contains \"name=" + name + "\"");
+    EXPECT_EQ(by_id.size(), 1u) << name;
+    EXPECT_EQ(by_id, by_name) << name;
+  }
+
+  // 3. Clipboard: the grabs' type lists, and the text both sides copied.
+  const auto grabs = field_values(tshark(), r, "spicecap.agent.clipboard_grab", "spicecap.agent.clipboard_grab.types");
+  EXPECT_FALSE(grabs.empty());
+  EXPECT_EQ(static_cast<int64_t>(frames_matching(tshark(), r, "spicecap.agent.clipboard_grab.types == utf8_text").size()),
+            store_scalar(db, "SELECT count(*) FROM agent_messages a JOIN names n ON n.id = a.name_id WHERE "
+                             "n.name = 'agent.clipboard_grab' AND EXISTS (SELECT 1 FROM json_each(a.fields, '$.types') "
+                             "WHERE value = 1)"));  // VD_AGENT_CLIPBOARD_UTF8_TEXT
+  const auto clip_data = field_values(tshark(), r, "spicecap.agent.clipboard", "spicecap.agent.clipboard.data");
+  for (const auto& text : store_strings(db, "SELECT lower(hex(content)) FROM clipboard WHERE type = 'utf8_text'")) {
+    EXPECT_TRUE(std::any_of(clip_data.begin(), clip_data.end(), [&](const std::string& d) { return d.starts_with(text); }))
+        << text;
+  }
+  EXPECT_EQ(store_scalar(db, "SELECT count(*) FROM clipboard WHERE content IN ('héllo', 'grüße')"), 2);
+
+  // 4. A file_xfer_data message over many agent_data messages lists the packets
+  //    that carried them, the last being the packet that shows it.
+  auto data = tshark()(r + " -Y spicecap.agent.file_xfer_data -T fields -e frame.number -e spicecap.agent_carriers"
+                           " -e spicecap.agent_frame");
+  std::vector<std::string> carried;  // packets of one message carried by several
+  for (const auto& row : tsv(data.output)) {
+    if (row.size() < 3 || row[2].empty()) continue;
+    const auto counts = numbers(split(row[1], ','));
+    if (counts.size() != 1 || counts[0] < 10) continue;
+    carried = split(row[2], ',');
+    EXPECT_EQ(carried.back(), row[0]);
+    break;
+  }
+  ASSERT_GT(carried.size(), 2u) << data.output;
+
+  // 5. The reassembled bytes are a data source; the info column names the agent message.
+  auto hex = tshark()(r + " -x -Y spicecap.agent.file_xfer_start");
+  EXPECT_NE(hex.output.find("Reassembled agent message ("), std::string::npos);
+  const auto info = field_values(tshark(), r, "spicecap.agent.clipboard_grab", "_ws.col.Info");
+  ASSERT_FALSE(info.empty());
+  EXPECT_NE(info.front().find("agent.clipboard_grab"), std::string::npos) << info.front();
+
+  // 6. One packet in the middle of that message dropped: the message is lost, for
+  //    the store and the plugin, and the plugin says so as an expert warning.
+  const int drop = std::stoi(carried[carried.size() / 2]);
+  const fs::path damaged = ses.cap.dir / "damaged.pcap";
+  ASSERT_TRUE(rewrite_pcap(ses.cap.pcap.string(), damaged.string(),
+                           [&](size_t i, const pcap_pkthdr&, const u_char*) { return static_cast<int>(i) + 1 != drop; }));
+  make_readable(damaged);
+  const fs::path damaged_db = ses.cap.dir / "damaged.db";
+  ASSERT_EQ(import(damaged, damaged_db), "");
+  EXPECT_GT(store_scalar(damaged_db, "SELECT count(*) FROM problems WHERE code = 'agent_message_lost'"), 0);
+  const std::string dr = "-r " + damaged.string();
+  EXPECT_FALSE(frames_matching(tshark(), dr, "spicecap.agent_diagnostic == \"agent_message_lost\"").empty());
+  EXPECT_FALSE(frames_matching(tshark(), dr, "spicecap.expert.agent_warning").empty());
+  EXPECT_LT(plugin_agent_messages(tshark(), dr, error).size(), shown.size());
+  EXPECT_EQ(error, "");
 }
 
 }  // namespace

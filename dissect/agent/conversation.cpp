@@ -227,7 +227,7 @@ void Conversation::handle(Direction dir, const Message& m, uint64_t ts_ns) {
       if (auto v = number(decoded_, "agent.max_clipboard.max")) max_clipboard_[idx(dir)] = static_cast<int32_t>(*v);
       break;
     case VD_AGENT_FILE_XFER_START: transfer_start(dir, m, decoded_, ts_ns); break;
-    case VD_AGENT_FILE_XFER_STATUS: transfer_status(dir, decoded_, ts_ns); break;
+    case VD_AGENT_FILE_XFER_STATUS: transfer_status(dir, m, decoded_, ts_ns); break;
     case VD_AGENT_FILE_XFER_DATA: transfer_data(dir, m, decoded_, ts_ns); break;
     default: break;
   }
@@ -247,7 +247,9 @@ void Conversation::clipboard_control(Direction dir, const Message& m, const Deco
                    std::to_string(*last_serial_[idx(dir)]) + " (the peer ignores it)");
     }
     if (serial) last_serial_[idx(dir)] = serial;
-    if (owner != owners_.end() && owner->second.side != dir && ts_ns - owner->second.since_ns < options_.race_ns) {
+    // Capture timestamps can go backwards (clock steps, merged files): only a later grab races.
+    if (owner != owners_.end() && owner->second.side != dir && ts_ns >= owner->second.since_ns &&
+        ts_ns - owner->second.since_ns < options_.race_ns) {
       diagnose(Severity::Warning, "clipboard_grab_race", dir, carrier, ts_ns,
                "client and guest grabbed the clipboard " + ms(ts_ns - owner->second.since_ns) +
                    " apart: each may believe the other owns it");
@@ -318,13 +320,13 @@ void Conversation::transfer_start(Direction dir, const Message& m, const Decoded
   transfers_[id] = std::move(t);
 }
 
-void Conversation::transfer_status(Direction dir, const DecodedMessage& d, uint64_t ts_ns) {
+void Conversation::transfer_status(Direction dir, const Message& m, const DecodedMessage& d, uint64_t ts_ns) {
   const uint32_t id = static_cast<uint32_t>(number(d, "agent.file_xfer_status.id").value_or(0));
   const uint32_t result = static_cast<uint32_t>(number(d, "agent.file_xfer_status.result").value_or(~0u));
   auto it = transfers_.find(id);
   if (it == transfers_.end() && ended_.count(id)) return;  // the peer's echo of a final status (spice-gtk does this)
   if (it == transfers_.end()) {
-    diagnose(Severity::Info, "file_xfer_unknown_id", dir, 0, ts_ns,
+    diagnose(Severity::Info, "file_xfer_unknown_id", dir, m.span.last_carrier, ts_ns,
              "status for file transfer " + std::to_string(id) + ", which this capture did not see start");
     return;
   }

@@ -129,7 +129,7 @@ class Conversation {
   void clipboard_control(Direction dir, const Message& m, const decode::DecodedMessage& d, uint64_t ts_ns);
   void clipboard_data(Direction dir, const Message& m, const decode::DecodedMessage& d, uint64_t ts_ns);
   void transfer_start(Direction dir, const Message& m, const decode::DecodedMessage& d, uint64_t ts_ns);
-  void transfer_status(Direction dir, const decode::DecodedMessage& d, uint64_t ts_ns);
+  void transfer_status(Direction dir, const Message& m, const decode::DecodedMessage& d, uint64_t ts_ns);
   void transfer_data(Direction dir, const Message& m, const decode::DecodedMessage& d, uint64_t ts_ns);
   void end_transfer(uint32_t id, FileTransfer::Status status, Direction from, std::string error, uint64_t ts_ns);
   void check_stalls(uint64_t ts_ns, uint64_t carrier);

@@ -91,6 +91,7 @@ void TcpReassembler::add(const TcpSegment& seg, uint64_t ts) {
     const int64_t acked = offset_of(f.sides[1 - side], seg.ack);
     if (acked > 0) f.sides[1 - side].acked = std::max(f.sides[1 - side].acked, static_cast<uint64_t>(acked));
   }
+  for (int d = 0; d < 2; ++d) give_up_acked_holes(f, d, ts);
   after_segment(it, seg.flags, ts);
 }
 
@@ -182,6 +183,29 @@ void TcpReassembler::relieve_total(uint64_t ts) {
     if (found == by_id_.end()) continue;
     flush_holes(*found->second, h.side, ts, 0, true, true);
   }
+}
+
+void TcpReassembler::give_up_acked_holes(Flow& f, int side, uint64_t ts) {
+  Side& s = f.sides[side];
+  const auto acked_past_hole = [&] {
+    return !f.ignored && !s.waiting.empty() && s.waiting.begin()->first > s.next && s.acked >= s.waiting.begin()->first;
+  };
+  if (!acked_past_hole()) {
+    s.hole_acked_since = 0;
+    return;
+  }
+  if (s.hole_acked_since == 0) {
+    s.hole_acked_since = ts ? ts : 1;
+    return;
+  }
+  if (ts < s.hole_acked_since + options_.acked_hole_linger_ns) return;
+  while (acked_past_hole()) {
+    const uint64_t first = s.waiting.begin()->first;
+    consumer_.on_gap(f.id, side, first - s.next, ts);
+    s.next = first;
+    drain(f, side, ts);
+  }
+  s.hole_acked_since = 0;
 }
 
 void TcpReassembler::drain(Flow& f, int side, uint64_t ts) {

@@ -35,6 +35,11 @@ struct ReassemblyOptions {
   // Both FINs seen but bytes before them still missing: how long to wait for a
   // late copy before closing anyway.
   uint64_t fin_linger_ns = 2'000'000'000ull;
+  // The peer acknowledged bytes behind a hole: they reached it and the capture
+  // missed them, so no retransmission will come. The hole is given up after this
+  // long (a late copy can only come from the capture reordering packets), so the
+  // direction's later bytes are not held back behind it until the connection ends.
+  uint64_t acked_hole_linger_ns = 10'000'000ull;
   // How long (and how many) closed 4-tuples are remembered.
   uint64_t closed_memory_ns = 120'000'000'000ull;
   size_t max_closed_remembered = 1u << 16;
@@ -94,6 +99,7 @@ class TcpReassembler {
     // captured: the FIN's position, else the furthest the peer acknowledged.
     std::optional<uint64_t> fin_at;
     uint64_t acked = 0;
+    uint64_t hole_acked_since = 0;  // when the peer was first seen acknowledging past the first hole
     std::map<uint64_t, std::vector<uint8_t>> waiting;
     size_t waiting_bytes = 0;  // payload
     size_t waiting_cost = 0;   // payload + overhead, what the caps count
@@ -116,6 +122,7 @@ class TcpReassembler {
 
   void deliver(Flow& f, int side, uint64_t at, std::span<const uint8_t> bytes, uint64_t ts);
   void drain(Flow& f, int side, uint64_t ts);
+  void give_up_acked_holes(Flow& f, int side, uint64_t ts);
   // Gives up holes, oldest first, until the side's held cost is at most keep_cost;
   // returns what was given up (and tells the consumer first when `report`).
   Overflow flush_holes(Flow& f, int side, uint64_t ts, size_t keep_cost, bool report, bool total_cap = false);

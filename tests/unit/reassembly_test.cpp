@@ -101,6 +101,47 @@ TEST(Reassembly, LostLastSegmentIsAGapByFinOrAck) {
   }
 }
 
+// A segment the capture missed but the peer acknowledged will never be sent again:
+// its hole is given up a moment later, not when the connection ends, so the bytes
+// behind it reach the consumer in step with the other direction.
+TEST(Reassembly, AHoleThePeerAcknowledgedIsGivenUpSoon) {
+  Collect c;
+  sc::capture::ReassemblyOptions o;
+  o.acked_hole_linger_ns = 100;
+  sc::capture::TcpReassembler r(c, o);
+  Stream s;
+  r.add(s.seg(100, "abc"), 1);
+  r.add(s.seg(110, "xyz"), 2);  // 103..110 never captured
+  TcpSegment ack = s.seg(5000, "", sc::capture::kAck, true);
+  ack.ack = 113;  // ... yet the peer has them
+  r.add(ack, 3);
+  EXPECT_EQ(c.data[0], "abc");  // a reordered copy may still come
+  r.add(s.seg(5000, "late", sc::capture::kAck, true), 50);
+  EXPECT_EQ(c.data[0], "abc");
+  TcpSegment later = s.seg(5004, "", sc::capture::kAck, true);
+  later.ack = 113;
+  r.add(later, 200);
+  EXPECT_EQ(c.data[0], "abc<gap>xyz");  // given up before the connection ends
+  ASSERT_EQ(c.gaps.size(), 1u);
+  EXPECT_EQ(c.gaps[0], 7u);
+  r.finish(300);
+  EXPECT_EQ(c.gaps.size(), 1u);
+
+  // Without an acknowledgement past it, a hole waits (a retransmission will come).
+  Collect c2;
+  sc::capture::TcpReassembler r2(c2, o);
+  r2.add(s.seg(100, "abc"), 1);
+  r2.add(s.seg(110, "xyz"), 2);
+  TcpSegment partial = s.seg(5000, "", sc::capture::kAck, true);
+  partial.ack = 103;
+  r2.add(partial, 3);
+  r2.add(partial, 500);
+  EXPECT_EQ(c2.data[0], "abc");
+  r2.add(s.seg(103, "defghij"), 600);
+  EXPECT_EQ(c2.data[0], "abcdefghijxyz");
+  EXPECT_TRUE(c2.gaps.empty());
+}
+
 TEST(Reassembly, SequenceNumbersWrap) {
   Collect c;
   sc::capture::TcpReassembler r(c);

@@ -274,6 +274,35 @@ TEST_F(AgentSession, ACaptureCutInsideATransferIsReportedNotFatal) {
   }
 }
 
+TEST_F(AgentSession, APacketLostInsideATransferLeavesItPartialWithWhatWasSeen) {
+  // Drop the largest client packet at a third of the capture: inside the 5 MB transfer.
+  const auto full = sessions_dir() / "full.pcap";
+  uint64_t total = 0, bytes = 0;
+  rewrite_pcap(full.string(), "/dev/null", [&](size_t, const pcap_pkthdr& h, const u_char*) { return total += h.len, false; });
+  size_t drop = SIZE_MAX;
+  rewrite_pcap(full.string(), "/dev/null", [&](size_t i, const pcap_pkthdr& h, const u_char*) {
+    if ((bytes += h.len) >= total / 3 && drop == SIZE_MAX && h.caplen > 1000) drop = i;
+    return false;
+  });
+  const std::string pcap = (work_ / "dropped.pcap").string();
+  rewrite_pcap(full.string(), pcap, [&](size_t i, const pcap_pkthdr&, const u_char*) { return i != drop; });
+  const std::string db = (work_ / "dropped.db").string();
+  auto r = run(spice_capture() + " import " + pcap + " -q --db " + db);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto opened = Database::open(db, Database::Mode::ReadOnly);
+  ASSERT_TRUE(opened.ok());
+  db_ = std::make_unique<Database>(std::move(opened).value());
+  // One agent message (a 64 KiB data message) is lost; the rest of the file is seen
+  // in order, before the guest's final status, and every other transfer is whole.
+  EXPECT_EQ(scalar("SELECT count(*) FROM problems WHERE code = 'agent_message_lost'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM file_transfers WHERE name = 'f5m.bin' AND content = 'partial' AND "
+                   "bytes_seen = 5000000 - 65536 AND status = 'success'"),
+            1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM problems WHERE code = 'file_xfer_short'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM problems WHERE code = 'file_xfer_data_unknown_id'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM file_transfers WHERE content = 'stored' AND status = 'success'"), 8);
+}
+
 TEST_F(AgentSession, JsonOutputsParse) {
   const std::string db = import("full");
   for (const char* cmd : {" agent --all", " clipboard", " files list"}) {

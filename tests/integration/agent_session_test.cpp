@@ -47,10 +47,14 @@ class AgentSession : public ::testing::Test {
     auto r = run(spice_capture() + " import " + (sessions_dir() / (session + ".pcap")).string() + " -q --db " + db +
                  " " + options);
     EXPECT_EQ(r.exit_code, 0) << r.output;
-    auto opened = Database::open(db, Database::Mode::ReadOnly);
-    EXPECT_TRUE(opened.ok()) << opened.error().message;
-    db_ = std::make_unique<Database>(std::move(opened).value());
+    use(db);
     return db;
+  }
+  // Queries go to this database from now on.
+  void use(const std::string& db) {
+    auto opened = Database::open(db, Database::Mode::ReadOnly);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    db_ = std::make_unique<Database>(std::move(opened).value());
   }
   sc::store::Table q(const std::string& sql) { return StoreQueries(*db_).q(sql); }
   int64_t scalar(const std::string& sql) { return StoreQueries(*db_).scalar(sql); }
@@ -256,9 +260,7 @@ TEST_F(AgentSession, ACaptureCutInsideATransferIsReportedNotFatal) {
     const std::string port_arg = std::string(name) == "tail" ? " --port " + std::to_string(port) : "";
     auto r = run(spice_capture() + " import " + pcap + port_arg + " -q --db " + db);
     ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 6) << name << ": " << r.output;
-    auto opened = Database::open(db, Database::Mode::ReadOnly);
-    ASSERT_TRUE(opened.ok());
-    db_ = std::make_unique<Database>(std::move(opened).value());
+    use(db);
     if (std::string(name) == "head") {
       // The transfer the capture stops in has no end: it is unfinished, with what was seen.
       EXPECT_EQ(scalar("SELECT count(*) FROM file_transfers WHERE status = 'incomplete' AND bytes_seen > 0"), 1) << name;
@@ -289,9 +291,7 @@ TEST_F(AgentSession, APacketLostInsideATransferLeavesItPartialWithWhatWasSeen) {
   const std::string db = (work_ / "dropped.db").string();
   auto r = run(spice_capture() + " import " + pcap + " -q --db " + db);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto opened = Database::open(db, Database::Mode::ReadOnly);
-  ASSERT_TRUE(opened.ok());
-  db_ = std::make_unique<Database>(std::move(opened).value());
+  use(db);
   // One agent message (a 64 KiB data message) is lost; the rest of the file is seen
   // in order, before the guest's final status, and every other transfer is whole.
   EXPECT_EQ(scalar("SELECT count(*) FROM problems WHERE code = 'agent_message_lost'"), 1);

@@ -629,14 +629,7 @@ void StoreWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fram
     }
   }
   if (b.bytes.size() >= options_.chunk_bytes) seal(b);
-  if (auto it = q.agents.find(c.id); it != q.agents.end()) {
-    auto& conv = it->second->conversation;
-    if (f.def && !f.def->is_link()) {
-      conv.on_main_message(f.dir, d.own, d.own_body, f.stream_offset, f.ts_ns);
-    } else if (f.undecodable) {
-      conv.on_gap(f.dir, f.stream_offset, f.ts_ns);
-    }
-  }
+  if (auto it = q.agents.find(c.id); it != q.agents.end()) it->second->conversation.on_frame(f, d);
   if (q.filling.ops.size() >= Queue::kBatchOps || q.filling.bytes.size() + q.building_bytes >= Queue::kBatchBytes) {
     hand_over();
   }
@@ -649,10 +642,7 @@ void StoreWriter::on_problem(const capture::ConnectionInfo& c, const framing::Pr
   op.stream_offset = p.stream_offset;
   op.ts_ns = p.ts_ns;
   op.problems.push_back({std::nullopt, p.severity, p.code, "", p.text});
-  if (p.code == "gap") {
-    if (auto it = queue_->agents.find(c.id); it != queue_->agents.end())
-      it->second->conversation.on_gap(p.dir, p.stream_offset, p.ts_ns);
-  }
+  if (auto it = queue_->agents.find(c.id); it != queue_->agents.end()) it->second->conversation.on_framing_problem(p);
 }
 
 void StoreWriter::on_channel_known(const capture::ConnectionInfo& c, const framing::ChannelState& s) {

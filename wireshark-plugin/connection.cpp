@@ -146,16 +146,14 @@ void Connection::on_frame(const framing::Frame& f, const framing::ChannelState& 
   if (f.def && !f.def->is_link()) {
     decode::decode_frame({.def = f.def, .channel_type = s.channel_type, .dir = f.dir, .body = f.body, .sub_list = f.sub_list},
                          s.negotiated, main_decoded_);
-    agent_->on_main_message(f.dir, main_decoded_.own, main_decoded_.own_body, f.stream_offset, f.ts_ns);
-  } else if (f.undecodable) {
-    agent_->on_gap(f.dir, f.stream_offset, f.ts_ns);
   }
+  agent_->on_frame(f, main_decoded_);
   cutting_ = -1;
 }
 
 void Connection::on_problem(const framing::Problem& p, const framing::ChannelState&) {
   pending_.push_back(p);
-  if (agent_ && p.code == "gap") agent_->on_gap(p.dir, p.stream_offset, p.ts_ns);
+  if (agent_) agent_->on_framing_problem(p);
 }
 
 CallRecord& Connection::stale(Direction dir) {

@@ -165,6 +165,18 @@ void Conversation::on_main_message(Direction dir, const DecodedMessage& d, std::
   if (!transfers_.empty()) check_stalls(ts_ns, carrier);
 }
 
+void Conversation::on_frame(const framing::Frame& f, const decode::DecodedFrame& d) {
+  if (f.def && !f.def->is_link()) {
+    on_main_message(f.dir, d.own, d.own_body, f.stream_offset, f.ts_ns);
+  } else if (f.undecodable) {
+    on_gap(f.dir, f.stream_offset, f.ts_ns);
+  }
+}
+
+void Conversation::on_framing_problem(const framing::Problem& p) {
+  if (p.is_gap()) on_gap(p.dir, p.stream_offset, p.ts_ns);
+}
+
 void Conversation::on_gap(Direction dir, uint64_t carrier, uint64_t ts_ns) {
   out_.clear();
   sides_[idx(dir)]->stream.lose(carrier, out_);

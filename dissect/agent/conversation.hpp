@@ -21,7 +21,8 @@
 #include <vector>
 
 #include "dissect/agent/agent_stream.hpp"
-#include "dissect/decode/decoded.hpp"
+#include "dissect/decode/frame_decode.hpp"
+#include "dissect/framing/frame.hpp"
 
 namespace sc::agent {
 
@@ -108,6 +109,12 @@ class Conversation {
                        uint64_t carrier, uint64_t ts_ns);
   // Bytes of the main channel were lost in `dir` before the next message.
   void on_gap(Direction dir, uint64_t carrier, uint64_t ts_ns);
+  // The same, for consumers behind a ConnectionFramer (the store writer, the
+  // Wireshark plugin): each frame as the framer cut it, with its decode (read only
+  // for frames of the description), and every framing problem. The carrier is the
+  // frame's stream offset; undecodable bytes and capture gaps are losses.
+  void on_frame(const framing::Frame& f, const decode::DecodedFrame& d);
+  void on_framing_problem(const framing::Problem& p);
   // The channel was picked up mid-session: positions and states are unknown.
   void start_midstream();
   // The channel closed: open messages and transfers are reported.

@@ -607,7 +607,7 @@ void ConnectionFramer::gap(Direction dir, uint64_t bytes, uint64_t ts_ns) {
   s.ts = ts_ns;
   im.pump();
   const size_t partial = s.avail().size();
-  im.problem(s, Severity::Error, "gap",
+  im.problem(s, Severity::Error, std::string(kGapCode),
              std::to_string(bytes) + " bytes missing from the capture" +
                  (partial ? " (" + std::to_string(partial) + " bytes before it belong to a message cut short)" : ""),
              s.offset + partial);

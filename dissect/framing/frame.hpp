@@ -49,6 +49,9 @@ struct ChannelState {
   HeaderKind header = HeaderKind::Unknown;
 };
 
+// The code of the problem that says bytes of a direction were lost (a capture gap).
+inline constexpr std::string_view kGapCode = "gap";
+
 struct Problem {
   decode::Severity severity = decode::Severity::Error;
   std::string code;
@@ -56,6 +59,7 @@ struct Problem {
   uint64_t stream_offset = 0;
   uint64_t ts_ns = 0;
   std::string text;
+  bool is_gap() const { return code == kGapCode; }
 };
 
 class FrameSink {

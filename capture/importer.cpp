@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "capture/framed_connection.hpp"
 #include "capture/tls_hello.hpp"
 
 namespace sc::capture {
@@ -60,25 +61,13 @@ size_t Importer::TupleHash::operator()(const Tuple& t) const {
   return h(t.first) * 31 + h(t.second);
 }
 
-struct Importer::Conn : framing::FrameSink {
+struct Importer::Conn : FramedConnection {
   Conn(Importer& imp, ConnectionInfo i, int client)
-      : importer(imp), info(std::move(i)), client_side(client) {
-    if (!info.tls) framer = std::make_unique<framing::ConnectionFramer>(*this, info.midstream, imp.options_.framer);
-  }
-
-  void on_frame(const framing::Frame& f, const framing::ChannelState& s) override { importer.sink_.on_frame(info, f, s); }
-  void on_problem(const framing::Problem& p, const framing::ChannelState& s) override {
-    importer.sink_.on_problem(info, p, s);
-  }
-  void on_channel_known(const framing::ChannelState& s) override { importer.sink_.on_channel_known(info, s); }
+      : FramedConnection(imp.sink_, std::move(i), imp.options_.framer), client_side(client) {}
 
   Direction dir(int side) const { return side == client_side ? Direction::C2S : Direction::S2C; }
-  const framing::ChannelState& state() const { return framer ? framer->state() : kNoState; }
 
-  Importer& importer;
-  ConnectionInfo info;
   int client_side;
-  std::unique_ptr<framing::ConnectionFramer> framer;  // null for TLS channels
 };
 
 // A TLS connection, SPICE or not yet known: its byte counts and the hellos read
@@ -189,8 +178,8 @@ void Importer::finish() {
       slot.first_ts = p->first_ts;
       slot.client_side = 0;
       open_tls_channel(slot, p->first_ts);
-      sink_.on_tls(slot.conn->info, p->info);
-      sink_.on_close(slot.conn->info, kNoState, p->close_ts);
+      sink_.on_tls(slot.conn->info(), p->info);
+      sink_.on_close(slot.conn->info(), kNoState, p->close_ts);
     } else {
       ++unknown_tls_;
       ++tls_port_counts_[p->server.port];
@@ -264,7 +253,7 @@ void Importer::on_data(uint32_t flow, int side, std::span<const uint8_t> bytes, 
   if (!slot.decided) classify(flow, slot, side, bytes, ts);
   if (slot.tls) slot.tls->feed(side, bytes, ts);
   Conn* c = slot.conn.get();
-  if (c && c->framer) c->framer->feed(c->dir(side), bytes, ts);
+  if (c) c->feed(c->dir(side), bytes, ts);
 }
 
 Importer::Conn& Importer::open_conn(FlowSlot& slot, int client, bool midstream, bool tls, bool inferred) {
@@ -286,11 +275,11 @@ Importer::Conn& Importer::open_conn(FlowSlot& slot, int client, bool midstream, 
 void Importer::open_tls_channel(FlowSlot& slot, uint64_t problem_ts) {
   Conn& c = open_conn(slot, slot.client_side, true, true, false);
   ++stats_.tls_connections;
-  sink_.on_open(c.info);
+  sink_.on_open(c.info());
   framing::Problem p{decode::Severity::Warning, "tls", schema::Direction::C2S, 0, problem_ts,
                      "connection is TLS-encrypted: a passive capture cannot decode it; record it through the "
                      "recorder proxy to decode it"};
-  sink_.on_problem(c.info, p, kNoState);
+  sink_.on_problem(c.info(), p, kNoState);
 }
 
 // Decides, on a flow's first payload, whether it is SPICE and which side is the client.
@@ -303,7 +292,7 @@ void Importer::classify(uint32_t flow, FlowSlot& slot, int side, std::span<const
     if (d != deferred_.end()) {
       for (const auto& f : d->second) {
         if (f.first_ts_ns != slot.first_ts) continue;
-        sink_.on_open(open_conn(slot, 1 - f.server_side, true, false, true).info);
+        sink_.on_open(open_conn(slot, 1 - f.server_side, true, false, true).info());
         return;
       }
     }
@@ -319,7 +308,7 @@ void Importer::classify(uint32_t flow, FlowSlot& slot, int side, std::span<const
       spice_servers_.insert(slot.ends[1 - client]);
       spice_addresses_.insert(address_only(slot.ends[1 - client]));
     }
-    sink_.on_open(open_conn(slot, client, false, false, false).info);
+    sink_.on_open(open_conn(slot, client, false, false, false).info());
     return;
   }
 
@@ -354,7 +343,7 @@ void Importer::classify(uint32_t flow, FlowSlot& slot, int side, std::span<const
     skip(flow, slot);
     return;
   }
-  sink_.on_open(open_conn(slot, 1 - server, true, false, inferred).info);
+  sink_.on_open(open_conn(slot, 1 - server, true, false, inferred).info());
 }
 
 void Importer::skip(uint32_t flow, FlowSlot& slot) {
@@ -373,7 +362,7 @@ void Importer::on_gap(uint32_t flow, int side, uint64_t bytes, uint64_t ts) {
   FlowSlot& slot = *it->second;
   if (slot.tls) slot.tls->gap(side);
   Conn* c = slot.conn.get();
-  if (c && c->framer) c->framer->gap(c->dir(side), bytes, ts);
+  if (c) c->gap(c->dir(side), bytes, ts);
 }
 
 void Importer::on_overflow(uint32_t flow, int side, const Overflow& o, uint64_t ts) {
@@ -387,7 +376,7 @@ void Importer::on_overflow(uint32_t flow, int side, const Overflow& o, uint64_t 
                      "out-of-order bytes held waiting for missing ones (" + std::to_string(o.held_bytes) +
                          " bytes) reached " + cap + ": gave up " + std::to_string(o.lost_bytes) +
                          " missing bytes from stream offset " + std::to_string(o.hole_offset) + " as gaps"};
-  sink_.on_problem(c.info, p, c.state());
+  sink_.on_problem(c.info(), p, c.state());
 }
 
 void Importer::on_close(uint32_t flow, uint64_t ts) {
@@ -397,8 +386,7 @@ void Importer::on_close(uint32_t flow, uint64_t ts) {
   if (slot.tls) {
     end_tls(slot, ts);
   } else if (Conn* c = slot.conn.get()) {
-    if (c->framer) c->framer->finish(ts);
-    sink_.on_close(c->info, c->state(), ts);
+    c->close(ts);
   }
   flows_.erase(it);
 }
@@ -409,8 +397,8 @@ void Importer::end_tls(FlowSlot& slot, uint64_t ts) {
   const Endpoint& server = slot.ends[1 - slot.client_side];
   if (!slot.conn && (is_port(server.port) || spice_address(server))) open_tls_channel(slot, slot.first_ts);
   if (slot.conn) {
-    sink_.on_tls(slot.conn->info, info);
-    sink_.on_close(slot.conn->info, kNoState, ts);
+    sink_.on_tls(slot.conn->info(), info);
+    sink_.on_close(slot.conn->info(), kNoState, ts);
     return;
   }
   if (pending_tls_.size() < options_.max_pending_tls) {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <algorithm>
+#include <charconv>
 #include <pcap/dlt.h>
 
 namespace sc::capture {
@@ -102,6 +103,33 @@ std::string Endpoint::address_string() const {
 
 std::string Endpoint::to_string() const {
   return v6 ? "[" + address_string() + "]:" + std::to_string(port) : address_string() + ":" + std::to_string(port);
+}
+
+std::optional<Endpoint> Endpoint::parse(std::string_view s) {
+  Endpoint e;
+  std::string_view host, port;
+  if (!s.empty() && s[0] == '[') {
+    const auto close = s.find("]:");
+    if (close == std::string_view::npos) return std::nullopt;
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+    e.v6 = true;
+  } else {
+    const auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  if (inet_pton(e.v6 ? AF_INET6 : AF_INET, std::string(host).c_str(), e.addr.data()) != 1) return std::nullopt;
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  unsigned p = 0;
+  if (std::from_chars(port.data(), port.data() + port.size(), p).ec != std::errc{} || p == 0 || p > 65535) {
+    return std::nullopt;
+  }
+  e.port = static_cast<uint16_t>(p);
+  return e;
 }
 
 std::optional<TcpSegment> parse_tcp(int linktype, std::span<const uint8_t> f) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace sc::capture {
 
@@ -17,6 +18,9 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
   std::string address_string() const;
   std::string to_string() const;  // "1.2.3.4:5900" or "[::1]:5900"
+  // The reverse of to_string(): "1.2.3.4:5900" or "[::1]:5900" (port 1-65535);
+  // nothing for anything else (a host name, no port, a bare IPv6 address).
+  static std::optional<Endpoint> parse(std::string_view s);
 };
 
 enum TcpFlags : uint8_t { kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10 };

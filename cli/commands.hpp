@@ -5,7 +5,9 @@
 
 namespace sc::cli {
 
+void register_capture(CLI::App& app);
 void register_import(CLI::App& app);
+void register_record(CLI::App& app);
 void register_sessions(CLI::App& app);
 void register_channels(CLI::App& app);
 void register_messages(CLI::App& app);
@@ -14,6 +16,7 @@ void register_problems(CLI::App& app);
 void register_agent(CLI::App& app);
 void register_clipboard(CLI::App& app);
 void register_files(CLI::App& app);
+void register_export_pcap(CLI::App& app);
 void register_fields(CLI::App& app);
 void register_serve(CLI::App& app);
 

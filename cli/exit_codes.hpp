@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitTruncated = 6,      // the capture ends mid-packet; what was readable is imported
   kExitDatabase = 7,       // the database cannot be opened, written or is not ours
   kExitIncomplete = 8,     // some of what was asked for could not be produced (redacted, lost bytes)
+  kExitNetwork = 9,        // cannot listen, or cannot start the server behind the recorder
   kExitInterrupted = 130,  // stopped by SIGINT/SIGTERM; what was done so far is kept (128 + SIGINT)
 };
 

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Start here:\n"
       "  spice-capture import session.pcap --db s.db   decode a capture into SQLite\n"
+      "  spice-capture capture -i lo --db live.db       capture live from an interface (root)\n"
+      "  spice-capture record --server H:5900 --db s.db record through a proxy (TLS too)\n"
       "  spice-capture sessions --db s.db               what sessions it holds\n"
       "  spice-capture channels --db s.db               each channel: caps, header, traffic\n"
       "  spice-capture messages --db s.db -n main.init  decoded messages (add --json)\n"
@@ -20,7 +22,9 @@ int main(int argc, char** argv) {
       "  spice-capture problems --db s.db               gaps, resyncs and fields that did not decode\n"
       "  spice-capture serve --scenario desktop         run our own SPICE server\n\n"
       "Run `spice-capture <command> --help` for a command's options and examples.");
+  sc::cli::register_capture(app);
   sc::cli::register_import(app);
+  sc::cli::register_record(app);
   sc::cli::register_sessions(app);
   sc::cli::register_channels(app);
   sc::cli::register_messages(app);
@@ -29,6 +33,7 @@ int main(int argc, char** argv) {
   sc::cli::register_agent(app);
   sc::cli::register_clipboard(app);
   sc::cli::register_files(app);
+  sc::cli::register_export_pcap(app);
   sc::cli::register_fields(app);
   sc::cli::register_serve(app);
   try {

@@ -91,4 +91,15 @@ store::Database open_for_query(const std::string& path) {
   return std::move(db).value();
 }
 
+void StatusLine::show(const std::string& text) {
+  if (!enabled_) return;
+  std::cerr << '\r' << text << "\033[K" << std::flush;
+  shown_ = true;
+}
+
+void StatusLine::clear() {
+  if (shown_) std::cerr << "\r\033[K" << std::flush;
+  shown_ = false;
+}
+
 }  // namespace sc::cli

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, makes three real SPICE sessions
-# (QEMU with every channel; our own server with its simulated desktop, agent and
+# The main job: installs what is missing, builds, and makes real SPICE sessions:
+# QEMU with every channel recorded through `spice-capture record` (the recording
+# proxy), plain and over TLS; our own server with its simulated desktop, agent and
 # audio; and our server's guest agent receiving files and sharing the clipboard
-# with a spice-gtk client), captures them on loopback, decodes them into SQLite and
-# shows what was found, files extracted byte for byte. Needs root for apt-get and
-# tcpdump.
+# with a spice-gtk client (these two captured on loopback and imported). All go
+# into one SQLite store; it shows what was found, files extracted byte for byte.
+# Needs root for apt-get and tcpdump.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -14,9 +15,10 @@ out="${SHOWCASE_DIR:-build/showcase}"
 mkdir -p "$out"
 rm -f "$out/session.db" "$out/session.db-wal" "$out/session.db-shm"
 sc=build/bin/spice-capture
-echo "== recording a real session (QEMU + spicy-screenshot + SpiceClientGLib) =="
+db="$out/session.db"
+echo "== recording a real session through the recorder (spicy-screenshot, SpiceClientGLib -> spice-capture record -> QEMU) =="
 /usr/bin/python3 tests/peers/make_capture.py --out "$out/session.pcap" --meta "$out/session.json" \
-  --clients screenshot,glib --duration 5
+  --clients screenshot,glib --duration 5 --recorder "$sc" --recorder-db "$db"
 echo "== recording a session with our own server (libspice-server + simulated guest, agent, audio) =="
 /usr/bin/python3 tests/peers/make_capture.py --out "$out/ours.pcap" --meta "$out/ours.json" \
   --clients glib --duration 5 --server cmd \
@@ -30,13 +32,22 @@ rm -rf "$out/received" "$out/extracted"
   --clients glib --duration 30 --server cmd \
   --server-cmd "$sc serve --port {port} --agent --copy-paste --file-xfer --files-dir $out/received --guest-clipboard 'Grüße aus dem Gast ✓'" \
   --client-args "--send-files $out/sent/report.pdf,'$out/sent/notes (draft).txt' --request-guest-clipboard --clipboard-text 'copied on the client: 日本語' --end-after-agent"
-db="$out/session.db"
+echo "== recording a TLS-only QEMU through the recorder (TLS ended at the recorder on both legs) =="
+[ -f "$out/tls-ca/server-cert.pem" ] || $sc serve --make-test-ca "$out/tls-ca" >/dev/null
+/usr/bin/python3 tests/peers/make_capture.py --out "$out/tls.pcap" --meta "$out/tls.json" \
+  --clients screenshot --tls-dir "$out/tls-ca" --tls-only --host localhost --recorder "$sc" --recorder-db "$db"
 # Read whole outputs: a reader that stops early (head) would kill the writer with
 # SIGPIPE, which pipefail turns into a failed showcase.
 first() { awk -v n="$1" 'NR <= n'; }
 echo
-echo "== spice-capture import =="
-$sc import "$out/session.pcap" "$out/ours.pcap" "$out/agent.pcap" --db "$db"
+echo "== spice-capture import (the two loopback captures, into the same store) =="
+$sc import "$out/ours.pcap" "$out/agent.pcap" --db "$db"
+echo
+echo "== where each capture came from =="
+sqlite3 -header -column "$db" "SELECT id, source, path, status FROM captures"
+echo
+echo "== the TLS session as the recorder stored it: decrypted, every message decoded =="
+$sc channels --db "$db" --capture 2
 echo
 echo "== sessions =="
 $sc sessions --db "$db"
@@ -51,7 +62,7 @@ echo "== session set-up (main channel) =="
 $sc messages --db "$db" --name 'main.*' --direction s2c --limit 6
 echo
 echo "== what our simulated desktop drew (display channel) =="
-$sc stats --db "$db" --capture 2 --type display -d s2c | sed -n '/Per message/,$p' | first 10
+$sc stats --db "$db" --capture 3 --type display -d s2c | sed -n '/Per message/,$p' | first 10
 echo
 echo "== traffic by message =="
 $sc stats --db "$db" | sed -n '/Per message/,$p' | first 15
@@ -60,7 +71,7 @@ echo "== the server's name, as UTF-8 text (main.name) =="
 $sc messages --db "$db" --name main.name --json | /usr/bin/python3 -c 'import json,sys; [print(m["fields"]["name"]) for m in json.load(sys.stdin)]'
 echo
 echo "== the guest agent conversation (spice-capture agent) =="
-$sc agent --db "$db" --capture 3
+$sc agent --db "$db" --capture 4
 echo
 echo "== clipboard, both ways =="
 $sc clipboard --db "$db"
@@ -79,9 +90,9 @@ sqlite3 -header -column "$db" ".load build/lib/spicecap" \
      FROM messages WHERE name = 'display.draw_copy' GROUP BY name;" \
   "SELECT spice_field(id, 'session_id') AS session_id, spice_field(id, 'agent_connected') AS agent FROM messages WHERE name = 'main.init';"
 echo
-echo "== store size against the captures =="
-cap_bytes=$(( $(stat -c %s "$out/session.pcap") + $(stat -c %s "$out/ours.pcap") + $(stat -c %s "$out/agent.pcap") ))
-db_bytes=$(stat -c %s "$db")
-echo "captures: $cap_bytes bytes, database: $db_bytes bytes ($(printf "%.2f" "$(echo "scale=3; $db_bytes / $cap_bytes" | bc)")x)"
+echo "== store size against the imported captures =="
+cap_bytes=$(( $(stat -c %s "$out/ours.pcap") + $(stat -c %s "$out/agent.pcap") ))
+imported=$(sqlite3 "$db" "SELECT SUM(length(data)) FROM chunks WHERE channel IN (SELECT id FROM channels WHERE capture_id IN (3, 4))")
+echo "captures: $cap_bytes bytes; their stream chunks in the store: $imported bytes ($(printf "%.2f" "$(echo "scale=3; $imported / $cap_bytes" | bc)")x); whole database $(stat -c %s "$db") bytes"
 echo
 echo "Database: $db   (try: $sc messages --db $db --name 'display.draw_*' --json | less)"

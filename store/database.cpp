@@ -58,9 +58,10 @@ namespace {
 // version 2's compressed streams without the capture, so it is refused, not guessed at.
 Result<void> check_version(const std::string& path, int64_t v) {
   if (v == kSchemaVersion) return {};
-  if (v == 2) {
-    return make_error(path + ": made by an older spice-capture (store schema 2, without the agent tables); "
-                      "open it for writing once (e.g. `spice-capture import` into it) or import again");
+  if (v == 2 || v == 3) {
+    return make_error(path + ": made by an older spice-capture (store schema " + std::to_string(v) +
+                      (v == 2 ? ", without the agent tables" : ", without live capture statistics") +
+                      "); open it for writing once (e.g. `spice-capture import` into it) or import again");
   }
   if (v == 1) {
     return make_error(path + ": made by an older spice-capture (store schema 1); this build reads schema " +
@@ -119,11 +120,13 @@ Result<Database> Database::open(const std::string& path, Mode mode) {
       if (auto r = db.exec(message_indexes_sql()); !r) {
         return make_error(path + ": cannot create schema: " + r.error().message);
       }
-    } else if (v == 2) {
-      // Version 3 only added tables: old captures simply have no agent rows.
-      const std::string upgrade = "BEGIN; ALTER TABLE problems ADD COLUMN ts_ns INTEGER;" +
-                                  std::string(agent_tables_sql()) + "PRAGMA user_version = 3; COMMIT;";
-      if (auto r = db.exec(upgrade); !r) return make_error(path + ": cannot upgrade schema 2: " + r.error().message);
+    } else if (const std::string steps = upgrade_sql(v); !steps.empty()) {
+      // Versions 3 and 4 only added tables and nullable columns: old captures simply
+      // have no agent rows and no live statistics.
+      if (auto r = db.exec("BEGIN;" + steps + "COMMIT;"); !r) {
+        (void)db.exec("ROLLBACK");
+        return make_error(path + ": cannot upgrade schema " + std::to_string(v) + ": " + r.error().message);
+      }
       if (auto idx = db.exec(message_indexes_sql()); !idx) {
         return make_error(path + ": cannot write database: " + idx.error().message);
       }

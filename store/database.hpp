@@ -15,7 +15,7 @@
 
 namespace sc::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 class Statement {
  public:

@@ -1,41 +1,18 @@
 #include "store/import.hpp"
 
-#include "capture/decode_fanout.hpp"
 #include "store/schema.hpp"
-#include "store/store_writer.hpp"
+#include "store/source_pipeline.hpp"
 
 namespace sc::store {
-
-namespace {
-
-// Counts frames on the decoding thread, for progress lines.
-struct FrameCounter : capture::FrameConsumer {
-  void on_frame(const capture::ConnectionInfo&, const framing::Frame&, const framing::ChannelState&,
-                const decode::DecodedFrame&) override {
-    frames.fetch_add(1, std::memory_order_relaxed);
-  }
-  std::atomic<uint64_t> frames{0};
-};
-
-std::string options_json(const capture::ImportOptions& options) {
-  std::string opts = "{\"ports\":[";
-  for (size_t i = 0; i < options.ports.size(); ++i) opts += (i ? "," : "") + std::to_string(options.ports[i]);
-  // "redact" says whether anything was blanked; "redact_classes" which classes (schema::SecretClass).
-  return opts + std::string("],\"redact\":") + (options.redact ? "true" : "false") +
-         ",\"redact_classes\":" + std::to_string(options.redact) + "}";
-}
-
-}  // namespace
 
 Result<ImportSummary> import_capture(Database& db, const std::string& path, const capture::ImportOptions& options,
                                      const ImportControl& control) {
   const auto located = [&](const Error& e) { return make_error(db.path() + ": " + e.message); };
   ImportSummary summary;
   {
-    Statement ins(db.handle(), "INSERT INTO captures (source, path, options) VALUES ('file', ?1, ?2)");
-    ins.bind(1, path).bind(2, options_json(options));
-    if (auto r = ins.step(); !r) return located(r.error());
-    summary.capture_id = sqlite3_last_insert_rowid(db.handle());
+    auto id = insert_capture(db, {.source = "file", .path = path, .options = options_json(options)});
+    if (!id) return located(id.error());
+    summary.capture_id = *id;
   }
   // A capture that turns out to be unreadable or without SPICE leaves nothing behind.
   auto forget = [&] {
@@ -61,23 +38,19 @@ Result<ImportSummary> import_capture(Database& db, const std::string& path, cons
 
   capture::ImportOptions opts = options;
   opts.cancel = control.cancel;
-  FrameCounter counter;
-  StoreWriter writer(db, summary.capture_id, WriterOptions{.redact = options.redact});
-  capture::DecodeFanout fanout({&writer, &counter});
+  DecodePipeline pipeline(db, summary.capture_id, options);
   auto progress = [&](uint64_t done, uint64_t total) {
-    if (control.progress) control.progress({done, total, counter.frames.load(std::memory_order_relaxed)});
+    if (control.progress) control.progress({done, total, pipeline.frames()});
   };
-  auto stats = capture::import_file(path, fanout, opts, progress);
-  fanout.finish();
-  writer.finish();
-  if (!writer.status()) return located(writer.status().error());
+  auto stats = capture::import_file(path, pipeline.sink(), opts, progress);
+  if (auto r = pipeline.finish(); !r) return located(r.error());
   if (!stats) {
     forget();
     return stats.error();
   }
   summary.stats = *stats;
-  summary.messages = writer.messages();
-  summary.problems = writer.problems();
+  summary.messages = pipeline.messages();
+  summary.problems = pipeline.problems();
   summary.interrupted = control.cancel && control.cancel->load();
   if (stats->spice_connections == 0) {
     forget();
@@ -86,18 +59,15 @@ Result<ImportSummary> import_capture(Database& db, const std::string& path, cons
   }
 
   if (auto r = db.exec("BEGIN"); !r) return located(r.error());
-  Statement upd(db.handle(),
-                "UPDATE captures SET linktype=?2, file_bytes=?3, packets=?4, first_ts_ns=?5, last_ts_ns=?6, "
-                "truncated=?7, status=?8 WHERE id=?1");
-  upd.bind(1, summary.capture_id)
-      .bind(2, int64_t{stats->linktype})
-      .bind(3, static_cast<int64_t>(stats->file_bytes))
-      .bind(4, static_cast<int64_t>(stats->packets))
-      .bind(5, static_cast<int64_t>(stats->first_ts_ns))
-      .bind(6, static_cast<int64_t>(stats->last_ts_ns))
-      .bind(7, int64_t{stats->truncated})
-      .bind(8, summary.interrupted ? "interrupted" : "complete");
-  if (auto r = upd.step(); !r) return located(r.error());
+  const CaptureEnd end{.status = summary.interrupted ? "interrupted" : "complete",
+                       .linktype = stats->linktype,
+                       .file_bytes = stats->file_bytes,
+                       .packets = stats->packets,
+                       .first_ts_ns = stats->first_ts_ns,
+                       .last_ts_ns = stats->last_ts_ns,
+                       .truncated = stats->truncated,
+                       .skipped_tcp = stats->skipped_tcp_connections};
+  if (auto r = update_capture(db, summary.capture_id, end); !r) return located(r.error());
   if (stats->truncated) {
     Statement p(db.handle(),
                 "INSERT INTO problems (capture_id, severity, code, text) VALUES (?1, 'error', 'truncated_file', ?2)");

@@ -1,8 +1,14 @@
 #include "store/schema.hpp"
 
+#include <string>
+
+#include "store/database.hpp"
+
 namespace sc::store {
 
-// Version 3. Any change here bumps kSchemaVersion (database.hpp) and docs/store.md.
+// Version 4. Any change here bumps kSchemaVersion (database.hpp), gets a step in
+// upgrade_sql() and a line in docs/store.md. Comments after a column hold no comma:
+// SQLite's ALTER TABLE DROP COLUMN edits this text and takes one for a separator.
 //
 // Why it looks like this: a capture is mostly message bytes, so they are kept once,
 // as each channel direction's byte stream cut into LZ4-compressed chunks, and a
@@ -26,7 +32,10 @@ CREATE TABLE captures (
   imported_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
   truncated    INTEGER NOT NULL DEFAULT 0,
   options      TEXT,
-  skipped_tcp  INTEGER NOT NULL DEFAULT 0           -- TCP connections with payload that were not SPICE
+  skipped_tcp  INTEGER NOT NULL DEFAULT 0,          -- TCP connections with payload that were not SPICE
+  received        INTEGER,   -- live capture (version 4; NULL for files): packets that passed the filter
+  kernel_drops    INTEGER,   -- live capture: dropped for want of buffer space
+  interface_drops INTEGER    -- live capture: dropped by the interface or its driver
 );
 CREATE TABLE sessions (
   id           INTEGER PRIMARY KEY,
@@ -181,6 +190,22 @@ CREATE INDEX agent_messages_by_channel ON agent_messages(channel);
 CREATE INDEX clipboard_by_channel ON clipboard(channel);
 CREATE INDEX file_transfers_by_channel ON file_transfers(channel);
 )sql";
+}
+
+// Each step only adds (tables, nullable columns), so old captures stay as they were
+// and read as "not recorded" where the new columns are concerned. ALTER TABLE ADD
+// COLUMN appends, so an upgraded captures table has the columns of a new one, in
+// the same order.
+std::string upgrade_sql(int64_t from) {
+  if (from < 2 || from >= kSchemaVersion) return {};
+  std::string sql;
+  if (from <= 2) sql += "ALTER TABLE problems ADD COLUMN ts_ns INTEGER;" + std::string(agent_tables_sql());
+  if (from <= 3) {
+    sql += "ALTER TABLE captures ADD COLUMN received INTEGER;"
+           "ALTER TABLE captures ADD COLUMN kernel_drops INTEGER;"
+           "ALTER TABLE captures ADD COLUMN interface_drops INTEGER;";
+  }
+  return sql + "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
 }
 
 std::string_view message_indexes_sql() {

@@ -163,6 +163,9 @@ struct StoreWriter::Rows {
     }
   }
 
+  // When the next commit is due: what was applied is never older than an interval.
+  std::chrono::steady_clock::time_point commit_due() const { return last_commit_ + options_.commit_interval; }
+
   // Commits when the interval has passed since the last commit (or `force`).
   void maybe_commit(bool force) {
     const auto now = std::chrono::steady_clock::now();
@@ -492,7 +495,7 @@ StoreWriter::StoreWriter(Database& db, int64_t capture_id, WriterOptions options
       Batch batch;
       {
         std::unique_lock lock(q.mutex);
-        q.ready.wait_for(lock, options_.commit_interval, [&] { return !q.full.empty() || q.done; });
+        q.ready.wait_until(lock, rows_->commit_due(), [&] { return !q.full.empty() || q.done; });
         if (q.full.empty()) {
           if (q.done) return;
           lock.unlock();
@@ -554,6 +557,12 @@ void StoreWriter::hand_over() {
   }
   q.filling = std::move(next);
   q.ready.notify_one();
+}
+
+void StoreWriter::flush() {
+  Queue& q = *queue_;
+  if (!q.worker.joinable() || (q.filling.ops.empty() && q.building_bytes == 0)) return;
+  hand_over();
 }
 
 void StoreWriter::finish() {

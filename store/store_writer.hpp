@@ -40,6 +40,11 @@ class StoreWriter : public capture::FrameConsumer {
   void on_channel_joined(uint32_t connection, session::Session& s) override;
   void on_session_end(session::Session& s) override;
 
+  // Hands everything framed so far to the worker, open stream chunks included. A
+  // live source (the recorder, live capture) calls it a few times a second so
+  // that quiet traffic still reaches the database within a commit interval; a
+  // file import never needs it (batches fill up).
+  void flush();
   // Writes everything queued, commits, and stops the worker. Counters and status are
   // final after it; the database is the caller's again.
   void finish();

@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -11,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/stop_signal.hpp"
 #include "dissect/schema/secrets.hpp"
 #include "store/import.hpp"
 
@@ -28,23 +28,19 @@ struct ImportArgs {
   bool progress = false;
 };
 
-std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
-
 // One line on a terminal, rewritten in place: done, rate, ETA.
 class ProgressLine {
  public:
-  ProgressLine(std::string file, bool enabled) : file_(std::move(file)), enabled_(enabled) {}
-  ~ProgressLine() { clear(); }
+  ProgressLine(std::string file, bool enabled) : file_(std::move(file)), status_(enabled) {}
 
   void update(const store::ImportProgress& p) {
-    if (!enabled_) return;
+    if (!status_.enabled()) return;
     const auto now = std::chrono::steady_clock::now();
-    if (shown_ && now - last_ < std::chrono::milliseconds(200) && p.bytes_done < p.bytes_total) return;
+    if (status_.shown() && now - last_ < std::chrono::milliseconds(200) && p.bytes_done < p.bytes_total) return;
     last_ = now;
     const double s = std::chrono::duration<double>(now - start_).count();
     // A pipe or FIFO has no size: bytes and rate, without percentage or ETA.
-    std::string line = "\rimporting " + file_ + ": " +
+    std::string line = "importing " + file_ + ": " +
                        (p.bytes_total ? std::to_string(p.bytes_done * 100 / p.bytes_total) + "% (" +
                                             human_bytes(p.bytes_done) + " of " + human_bytes(p.bytes_total) + ")"
                                       : human_bytes(p.bytes_done));
@@ -56,18 +52,13 @@ class ProgressLine {
         line += ", ETA " + human_duration_ns(static_cast<uint64_t>((p.bytes_total - p.bytes_done) / rate * 1e9));
       }
     }
-    std::cerr << line << "\033[K" << std::flush;
-    shown_ = true;
+    status_.show(line);
   }
-  void clear() {
-    if (shown_) std::cerr << "\r\033[K" << std::flush;
-    shown_ = false;
-  }
+  void clear() { status_.clear(); }
 
  private:
   std::string file_;
-  bool enabled_;
-  bool shown_ = false;
+  StatusLine status_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_;
 };
 
@@ -132,8 +123,7 @@ int run_import(ImportArgs a) {
     return kExitDatabase;
   }
   // Ctrl-C (or a TERM from a script) stops reading; what was decoded is committed.
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  const std::atomic<bool>& stop = stop_on_signals();
   const bool show_progress = !a.quiet && !a.json && (a.progress || isatty(STDERR_FILENO));
   capture::ImportOptions options;
   options.ports = a.ports;
@@ -141,10 +131,10 @@ int run_import(ImportArgs a) {
   nlohmann::json report = nlohmann::json::array();
   int exit_code = kExitOk;
   for (const auto& f : a.files) {
-    if (g_stop.load()) break;
+    if (stop.load()) break;
     ProgressLine line(f, show_progress);
     store::ImportControl control{.progress = [&](const store::ImportProgress& p) { line.update(p); },
-                                 .cancel = &g_stop};
+                                 .cancel = &stop};
     auto r = store::import_capture(*db, f, options, control);
     line.clear();
     if (!r) {
@@ -192,7 +182,7 @@ int run_import(ImportArgs a) {
                 << " problems -> " << a.db << '\n';
     }
   }
-  if (g_stop.load() && exit_code == kExitOk) exit_code = kExitInterrupted;
+  if (stop.load() && exit_code == kExitOk) exit_code = kExitInterrupted;
   if (a.json) std::cout << report.dump(2) << '\n';
   return exit_code;
 }

@@ -133,6 +133,11 @@ def parse_args(argv):
                         'playback, record, usbredir, smartcard, default = all): those channels '
                         'must use TLS')
     p.add_argument('--tls-only', action='store_true', help='no plain port, only the TLS one')
+    p.add_argument('--recorder', metavar='SPICE_CAPTURE',
+                   help='put `SPICE_CAPTURE record` between the clients and the server (on its own '
+                        'ports, also captured, so the pcap holds both legs); needs --recorder-db')
+    p.add_argument('--recorder-db', help='database the recorder writes')
+    p.add_argument('--recorder-args', default='', help='more `record` options (shell words)')
     p.add_argument('--host', default='127.0.0.1',
                    help='name the clients connect to (the server listens on 127.0.0.1 only); '
                         'TLS clients send a name, not an address, as SNI: use localhost')
@@ -151,6 +156,8 @@ def parse_args(argv):
         p.error('--tls-dir is for --server qemu')
     if args.tls_dir:
         args.tls_dir = os.path.abspath(args.tls_dir)
+    if bool(args.recorder) != bool(args.recorder_db):
+        p.error('--recorder and --recorder-db go together')
     try:
         args.client_argv = shlex.split(args.client_args)
     except ValueError as err:
@@ -333,6 +340,82 @@ class Server:
         return {name: channels for name, _extra, channels in self.features}
 
 
+class Recorder:
+    """`spice-capture record --json DB ARGS` (ARGS say where the server is and which
+    ports to listen on): the clients connect to its ports. Looks like a Server to
+    the clients (port, tls_port, ca_file()). Also used by make_recordings.py."""
+
+    def __init__(self, spice_capture, db, stderr_path, record_args, ca=None):
+        self.stderr_path = stderr_path
+        self.ca = ca
+        self.port = None
+        self.tls_port = None
+        self.proc = None
+        self.cmd = [spice_capture, 'record', '--db', os.path.abspath(db), '--json'] + record_args
+        self.exit_code = None
+        self.events = []
+
+    @staticmethod
+    def args_for(args, server):
+        """The record options that put it in front of `server` as this run wants."""
+        out = []
+        if not args.tls_only:
+            out += ['--server', '127.0.0.1:%d' % server.port, '--port', '0']
+        if server.tls_port:
+            # The recorder shows clients the server's own certificate (CN localhost)
+            # and checks the server's against the same test CA.
+            out += ['--tls-server', '127.0.0.1:%d' % server.tls_port, '--tls-port', '0',
+                    '--ca', server.ca_file(), '--server-name', 'localhost',
+                    '--cert', os.path.join(args.tls_dir, 'server-cert.pem'),
+                    '--key', os.path.join(args.tls_dir, 'server-key.pem')]
+        return out + shlex.split(args.recorder_args)
+
+    def start(self):
+        self.err = open(self.stderr_path, 'w')
+        self.proc = start(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=self.err, text=True)
+        ready = threading.Event()
+
+        def read():
+            for line in self.proc.stdout:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                self.events.append(event)
+                if event.get('event') == 'listening':
+                    self.port = event.get('port') or 0
+                    self.tls_port = event.get('tls_port') or None
+                    ready.set()
+        self.reader = threading.Thread(target=read, daemon=True)
+        self.reader.start()
+        if not ready.wait(SERVER_START_TIMEOUT_S):
+            self.stop()
+            raise HarnessError('recorder not listening after %d s: %s'
+                               % (SERVER_START_TIMEOUT_S, last_line(self.stderr_path)))
+
+    def ca_file(self):
+        return self.ca
+
+    def listening_ports(self):
+        return [p for p in (self.port, self.tls_port) if p]
+
+    def stderr(self):
+        with open(self.stderr_path, errors='replace') as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGINT):
+        """SIGINT is how a recording is ended: it must exit 0. Returns the exit code."""
+        if self.proc is None:
+            return self.exit_code
+        stop(self.proc, sig)
+        self.exit_code = self.proc.returncode
+        self.reader.join(PROCESS_STOP_TIMEOUT_S)
+        self.err.close()
+        self.proc = None
+        return self.exit_code
+
+
 # --- capture -----------------------------------------------------------------
 
 class Tcpdump:
@@ -501,7 +584,19 @@ def capture(args, meta):
             if attempt == PORT_ATTEMPTS or not port_was_taken(server.stderr_path):
                 meta['server'].update(cmd=server.cmd, log=server.stderr_path)
                 raise
-    tcpdump = Tcpdump(out, server.listening_ports())
+    recorder = None
+    target = server
+    if args.recorder:
+        recorder = Recorder(args.recorder, args.recorder_db, stem + '.recorder.log',
+                            Recorder.args_for(args, server), server.ca_file())
+        try:
+            recorder.start()
+        except HarnessError:
+            recorder.stop()
+            server.stop()
+            raise
+        target = recorder
+    tcpdump = Tcpdump(out, server.listening_ports() + (recorder.listening_ports() if recorder else []))
     try:
         meta['server']['start_seconds'] = round(time.monotonic() - t_start, 3)
         tcpdump.start()
@@ -509,12 +604,17 @@ def capture(args, meta):
         meta['clients'] = []
         for name in args.client_list:
             try:
-                meta['clients'].append(CLIENTS[name](args, server, stem))
+                meta['clients'].append(CLIENTS[name](args, target, stem))
             except ClientFailed as err:
                 meta['clients'].append(err.record)
                 raise
         time.sleep(CAPTURE_SETTLE_S)
     finally:
+        if recorder:
+            recorder.stop()
+            meta['recorder'] = {'cmd': recorder.cmd, 'port': recorder.port, 'tls_port': recorder.tls_port,
+                                'db': os.path.abspath(args.recorder_db), 'exit_code': recorder.exit_code,
+                                'events': recorder.events, 'log': recorder.stderr_path}
         # On failure too: the last command tried is what to debug.
         meta['server'].update(cmd=server.cmd, log=server.stderr_path,
                               features=[f[0] for f in server.features],
@@ -526,6 +626,8 @@ def capture(args, meta):
         meta['total_seconds'] = round(time.monotonic() - t_start, 3)
 
     check_capture(meta['tcpdump'])
+    if recorder and recorder.exit_code != 0:
+        raise HarnessError('the recorder exited with %s (see %s)' % (recorder.exit_code, recorder.stderr_path))
     meta['missing_channels'] = missing_channels(server.expected_channels(), meta['clients'])
 
 

@@ -1,5 +1,7 @@
 // From frames to TCP segments: IPv6 extension headers are walked within the
 // packet, never past it (a fuzzer found the walk reading beyond a snapped frame).
+// Endpoints read back from the strings to_string() writes (export-pcap reads the
+// store's client/server columns that way).
 #include <gtest/gtest.h>
 
 #include "capture/tcp_segment.hpp"
@@ -61,6 +63,48 @@ TEST(CaptureSegment, Ipv6ExtensionHeaderReachingPastTheFrameIsNotTcp) {
       EXPECT_GE(cut.data() + cut.size(), seg->payload.data() + seg->payload.size());
     }
   }
+}
+
+TEST(CaptureSegment, EndpointParsesWhatToStringWrites) {
+  using sc::capture::Endpoint;
+  const auto v4 = Endpoint::parse("192.168.1.20:5900");
+  ASSERT_TRUE(v4.has_value());
+  EXPECT_FALSE(v4->v6);
+  EXPECT_EQ(v4->addr[0], 192);
+  EXPECT_EQ(v4->addr[3], 20);
+  EXPECT_EQ(v4->port, 5900);
+  EXPECT_EQ(v4->to_string(), "192.168.1.20:5900");
+
+  const auto v6 = Endpoint::parse("[2001:db8::7]:65535");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_TRUE(v6->v6);
+  EXPECT_EQ(v6->addr[0], 0x20);
+  EXPECT_EQ(v6->addr[1], 0x01);
+  EXPECT_EQ(v6->addr[15], 7);
+  EXPECT_EQ(v6->port, 65535);
+  EXPECT_EQ(v6->to_string(), "[2001:db8::7]:65535");
+
+  for (const char* s : {"127.0.0.1:1", "[::1]:5930", "[::ffff:10.0.0.1]:443", "0.0.0.0:40000"}) {
+    const auto e = Endpoint::parse(s);
+    ASSERT_TRUE(e.has_value()) << s;
+    EXPECT_EQ(e->to_string(), s);
+    EXPECT_EQ(Endpoint::parse(e->to_string()), e) << s;
+  }
+}
+
+TEST(CaptureSegment, EndpointRefusesAnythingElse) {
+  using sc::capture::Endpoint;
+  for (const char* s : {"", ":", "1.2.3.4", "1.2.3.4:", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3.4:100000",
+                        "1.2.3.4:+80", "1.2.3.4:-1", "1.2.3.4:80 ", " 1.2.3.4:80", "1.2.3:80", "1.2.3.256:80",
+                        "localhost:5900", "::1:5900", "::1", "[::1]", "[::1]:", "[::1]5900", "[::1:5900",
+                        "[1.2.3.4]:80", "[::g]:80", "[]:80", "garbage", "[::1]:0x50", "\xff\xfe:1"}) {
+    EXPECT_FALSE(Endpoint::parse(s).has_value()) << '"' << s << '"';
+  }
+  // Not NUL-terminated where the view ends: only the view is read.
+  const std::string longer = "10.0.0.1:5900999";
+  const auto e = Endpoint::parse(std::string_view(longer).substr(0, 13));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->port, 5900);
 }
 
 }  // namespace

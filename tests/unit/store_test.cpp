@@ -3,6 +3,7 @@
 // functions that decode stored messages on demand. Also UTF-8 text in JSON.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -323,6 +324,8 @@ TEST(StoreSchema, VersionTwoGetsTheAgentTablesWhenOpenedForWriting) {
     // Back to what version 2 had.
     ASSERT_TRUE(db->exec("DROP TABLE clipboard; DROP TABLE file_transfers; DROP TABLE agent_messages; "
                          "DROP INDEX problems_by_code; ALTER TABLE problems DROP COLUMN ts_ns; "
+                         "ALTER TABLE captures DROP COLUMN interface_drops; "
+                         "ALTER TABLE captures DROP COLUMN kernel_drops; ALTER TABLE captures DROP COLUMN received; "
                          "PRAGMA user_version = 2;"));
   }
   auto ro = sc::store::Database::open(path, sc::store::Database::Mode::ReadOnly);
@@ -339,7 +342,76 @@ TEST(StoreSchema, VersionTwoGetsTheAgentTablesWhenOpenedForWriting) {
     EXPECT_TRUE(t.ok()) << table;
   }
   EXPECT_TRUE(db->query("SELECT ts_ns FROM problems").ok());
+  // ... and on through version 4 in the same step.
+  EXPECT_TRUE(db->query("SELECT received, kernel_drops, interface_drops FROM captures").ok());
+  EXPECT_EQ(std::get<int64_t>(db->query("PRAGMA user_version")->rows[0][0]), sc::store::kSchemaVersion);
   fs::remove(path);
+}
+
+// The columns of a table, in order, as `PRAGMA table_info` gives them.
+std::vector<std::string> columns_of(sc::store::Database& db, const std::string& table) {
+  std::vector<std::string> out;
+  auto t = db.query("SELECT name FROM pragma_table_info('" + table + "')");
+  if (t) {
+    for (const auto& r : t->rows) out.push_back(std::get<std::string>(r[0]));
+  }
+  return out;
+}
+
+// A version 3 store (before live capture statistics) gets the captures columns
+// when opened for writing: its captures keep their rows, with the statistics NULL,
+// and the table ends up with the columns of a new store, in the same order.
+TEST(StoreSchema, VersionThreeGetsCaptureStatisticsWhenOpenedForWriting) {
+  const auto dir = fs::temp_directory_path();
+  const auto path = (dir / ("store-v3-" + std::to_string(getpid()) + ".db")).string();
+  const auto fresh_path = (dir / ("store-v4-" + std::to_string(getpid()) + ".db")).string();
+  fs::remove(path);
+  fs::remove(fresh_path);
+  std::vector<std::string> fresh_columns;
+  {
+    auto fresh = sc::store::Database::open(fresh_path, sc::store::Database::Mode::ReadWrite);
+    ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+    fresh_columns = columns_of(*fresh, "captures");
+    for (const char* c : {"received", "kernel_drops", "interface_drops"}) {
+      EXPECT_NE(std::find(fresh_columns.begin(), fresh_columns.end(), c), fresh_columns.end()) << c;
+    }
+  }
+  {
+    auto db = sc::store::Database::open(path, sc::store::Database::Mode::ReadWrite);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    // Back to what version 3 had, with one imported capture in it.
+    const auto downgraded = db->exec(
+        "ALTER TABLE captures DROP COLUMN interface_drops; ALTER TABLE captures DROP COLUMN kernel_drops; "
+        "ALTER TABLE captures DROP COLUMN received; "
+        "INSERT INTO captures (path, status, packets) VALUES ('old.pcap', 'complete', 42); PRAGMA user_version = 3;");
+    ASSERT_TRUE(downgraded.ok()) << downgraded.error().message;
+  }
+  auto ro = sc::store::Database::open(path, sc::store::Database::Mode::ReadOnly);
+  ASSERT_FALSE(ro.ok());
+  EXPECT_NE(ro.error().message.find("schema 3"), std::string::npos) << ro.error().message;
+  EXPECT_NE(ro.error().message.find("open it for writing once"), std::string::npos) << ro.error().message;
+  {
+    auto rw = sc::store::Database::open(path, sc::store::Database::Mode::ReadWrite);
+    ASSERT_TRUE(rw.ok()) << rw.error().message;
+  }
+  auto db = sc::store::Database::open(path, sc::store::Database::Mode::ReadOnly);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  EXPECT_EQ(std::get<int64_t>(db->query("PRAGMA user_version")->rows[0][0]), 4);
+  EXPECT_EQ(columns_of(*db, "captures"), fresh_columns);
+  auto old = db->query("SELECT path, status, packets, received, kernel_drops, interface_drops FROM captures");
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  ASSERT_EQ(old->rows.size(), 1u);
+  EXPECT_EQ(std::get<std::string>(old->rows[0][0]), "old.pcap");
+  EXPECT_EQ(std::get<std::string>(old->rows[0][1]), "complete");
+  EXPECT_EQ(std::get<int64_t>(old->rows[0][2]), 42);
+  for (int c = 3; c < 6; ++c) EXPECT_TRUE(std::holds_alternative<std::monostate>(old->rows[0][c])) << c;
+  // The message indexes are in place after the upgrade, as after any open for writing.
+  EXPECT_EQ(std::get<int64_t>(db->query("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                                        "('messages_by_name', 'messages_by_channel')")
+                                  ->rows[0][0]),
+            2);
+  fs::remove(path);
+  fs::remove(fresh_path);
 }
 
 }  // namespace

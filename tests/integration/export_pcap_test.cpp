@@ -16,6 +16,7 @@
 
 #include "capture/tcp_segment.hpp"
 #include "peer_session.hpp"
+#include "tests/integration/tshark_command.hpp"
 #include "server/test_ca.hpp"
 #include "store/database.hpp"
 #include "store/stream_reader.hpp"
@@ -212,13 +213,7 @@ void make_world_readable(const fs::path& p) {
 // tshark as nobody with our plugin from the build tree (as root tshark ignores
 // WIRESHARK_PLUGIN_DIR); with_plugin false: Debian's tshark as it is.
 CommandResult tshark(const fs::path& home, const std::string& args, bool with_plugin) {
-  std::string cmd = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
-  cmd += "env HOME=" + home.string();
-#ifdef SC_WS_PLUGIN_DIR
-  if (with_plugin) cmd += " WIRESHARK_PLUGIN_DIR=" SC_WS_PLUGIN_DIR;
-#endif
-  if (!with_plugin) cmd += " WIRESHARK_PLUGIN_DIR=/nonexistent";
-  return run(cmd + " tshark " + args, 120, true);
+  return run(tshark_command(home.string(), with_plugin) + args, 120, true);
 }
 
 class ExportPcapng : public ::testing::Test {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "peer_session.hpp"
+#include "tests/integration/background_command.hpp"
 #include "store/database.hpp"
 
 namespace {
@@ -25,64 +26,13 @@ using namespace sc::test;
 using sc::store::Database;
 
 // An import started in the background, its stderr read as it comes.
-class Import {
- public:
-  explicit Import(const std::vector<std::string>& args) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDERR_FILENO);
-      const int null = ::open("/dev/null", O_WRONLY);
-      dup2(null, STDOUT_FILENO);
-      close(fds[0]);
-      std::vector<char*> argv;
-      static std::string exe = spice_capture();
-      argv.push_back(exe.data());
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(exe.c_str(), argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    err_ = fds[0];
+struct Import : BackgroundCommand {
+  explicit Import(const std::vector<std::string>& args) : BackgroundCommand(with_program(args)) {}
+  static std::vector<std::string> with_program(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {spice_capture()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
   }
-  ~Import() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (err_ >= 0) close(err_);
-  }
-  // Reads stderr until `needle` shows up (true) or the process closes it.
-  bool wait_for(const std::string& needle) {
-    char buf[4096];
-    while (stderr_.find(needle) == std::string::npos) {
-      const ssize_t n = read(err_, buf, sizeof buf);
-      if (n <= 0) return false;
-      stderr_.append(buf, static_cast<size_t>(n));
-    }
-    return true;
-  }
-  void signal(int sig) { kill(pid_, sig); }
-  int finish() {
-    wait_for("\x01never");  // drain until EOF
-    int status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) return -1;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    reaped_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  const std::string& err() const { return stderr_; }
-
- private:
-  pid_t pid_ = -1;
-  int err_ = -1;
-  bool reaped_ = false;
-  std::string stderr_;
 };
 
 class LongImport : public ::testing::Test {

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "store/database.hpp"
+#include "tests/integration/background_command.hpp"
 #include "tests/server/serve_process.hpp"
 
 namespace sc::test {
@@ -28,79 +29,15 @@ namespace {
 using store::Database;
 namespace fs = std::filesystem;
 
-// `spice-capture capture ...` in the background: stderr read as it comes, stdout to a file.
-class CaptureProcess {
- public:
-  CaptureProcess(const std::vector<std::string>& args, const std::string& stdout_path) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
+// `spice-capture capture ...` in the background, stdout to a file.
+struct CaptureProcess : BackgroundCommand {
+  CaptureProcess(const std::vector<std::string>& args, const std::string& stdout_path)
+      : BackgroundCommand(with_program(args), stdout_path) {}
+  static std::vector<std::string> with_program(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {serve_binary(), "capture"};
     argv.insert(argv.end(), args.begin(), args.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);  // our own group: a stray Ctrl-C at the terminal does not reach it
-      dup2(fds[1], STDERR_FILENO);
-      const int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(out, STDOUT_FILENO);
-      close(fds[0]);
-      std::vector<char*> raw;
-      for (auto& a : argv) raw.push_back(a.data());
-      raw.push_back(nullptr);
-      execv(raw[0], raw.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    err_ = fds[0];
+    return argv;
   }
-  ~CaptureProcess() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (err_ >= 0) close(err_);
-  }
-  CaptureProcess(const CaptureProcess&) = delete;
-  CaptureProcess& operator=(const CaptureProcess&) = delete;
-
-  // Reads stderr until `needle` shows up (true), the process closes it or the time is up.
-  bool wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    char buf[4096];
-    while (stderr_.find(needle) == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{err_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      const ssize_t n = read(err_, buf, sizeof buf);
-      if (n <= 0) return false;
-      stderr_.append(buf, static_cast<size_t>(n));
-    }
-    return true;
-  }
-  void signal(int sig) { kill(pid_, sig); }
-  // Waits for the exit (SIGKILL after `timeout`); the exit code, or 128 + signal.
-  int finish(std::chrono::seconds timeout = 30s) {
-    wait_for("\x01never", timeout);  // drain stderr until EOF
-    int status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    reaped_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  const std::string& err() const { return stderr_; }
-
- private:
-  pid_t pid_ = -1;
-  int err_ = -1;
-  bool reaped_ = false;
-  std::string stderr_;
 };
 
 bool no_permission(const std::string& output) { return output.find("permission denied") != std::string::npos; }

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "peer_session.hpp"
+#include "tshark_command.hpp"
 #include "store/database.hpp"
 
 namespace {
@@ -56,13 +57,7 @@ class Tshark {
     fs::permissions(home_, fs::perms::all);
   }
   CommandResult operator()(const std::string& args, bool with_stderr = false) const {
-    std::string cmd = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
-    cmd += "env HOME=" + home_.string() + " WIRESHARK_PLUGIN_DIR=" SC_WS_PLUGIN_DIR;
-#ifdef SC_WS_PRELOAD
-    cmd += " LD_PRELOAD=" SC_WS_PRELOAD " ASAN_OPTIONS=detect_leaks=0:abort_on_error=1";
-#endif
-    cmd += " tshark " + args;
-    return run(cmd, 120, !with_stderr);
+    return run(tshark_command(home_.string(), true) + args, 120, !with_stderr);
   }
 
  private:

@@ -70,7 +70,7 @@ class RecordingPipe : public RelayObserver {
   };
   struct Open {
     std::unique_ptr<FramedConnection> framed;
-    TlsInfo tls;
+    TlsInfo tls;  // the client leg's TLS; its byte counts (kept for every connection) are the stream offsets
     bool client_tls = false;
   };
   void push(Event e);

@@ -17,6 +17,9 @@ void register_agent(CLI::App& app);
 void register_clipboard(CLI::App& app);
 void register_files(CLI::App& app);
 void register_export_pcap(CLI::App& app);
+void register_render(CLI::App& app);
+void register_images(CLI::App& app);
+void register_streams(CLI::App& app);
 void register_fields(CLI::App& app);
 void register_serve(CLI::App& app);
 

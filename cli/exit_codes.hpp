@@ -14,6 +14,7 @@ enum ExitCode : int {
   kExitDatabase = 7,       // the database cannot be opened, written or is not ours
   kExitIncomplete = 8,     // some of what was asked for could not be produced (redacted, lost bytes)
   kExitNetwork = 9,        // cannot listen, or cannot start the server behind the recorder
+  kExitDiffers = 10,       // render --compare: the picture differs from the reference beyond the bound
   kExitInterrupted = 130,  // stopped by SIGINT/SIGTERM; what was done so far is kept (128 + SIGINT)
 };
 

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   sc::cli::register_agent(app);
   sc::cli::register_clipboard(app);
   sc::cli::register_files(app);
+  sc::cli::register_render(app);
+  sc::cli::register_images(app);
+  sc::cli::register_streams(app);
   sc::cli::register_export_pcap(app);
   sc::cli::register_fields(app);
   sc::cli::register_serve(app);

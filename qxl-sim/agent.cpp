@@ -6,10 +6,10 @@
 #include <fstream>
 
 #include <glib.h>
-#include <png.h>
 
 #include "dissect/agent/keyfile.hpp"
 #include "qxl-sim/imagery.hpp"
+#include "util/png.hpp"
 #include "util/sha256.hpp"
 
 namespace sc::qxl {
@@ -59,22 +59,6 @@ struct GuestAgent::Transfer {
   std::ofstream file;
   util::Sha256 sha;
 };
-
-std::vector<uint8_t> encode_png(uint32_t width, uint32_t height, const std::vector<uint32_t>& xrgb) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  image.width = width;
-  image.height = height;
-  image.format = PNG_FORMAT_BGRA;  // xRGB little-endian is B,G,R,x in memory
-  std::vector<uint32_t> opaque(xrgb.size());
-  std::transform(xrgb.begin(), xrgb.end(), opaque.begin(), [](uint32_t p) { return p | 0xff000000u; });
-  png_alloc_size_t size = 0;
-  if (!png_image_write_to_memory(&image, nullptr, &size, 0, opaque.data(), 0, nullptr)) return {};
-  std::vector<uint8_t> out(size);
-  if (!png_image_write_to_memory(&image, out.data(), &size, 0, opaque.data(), 0, nullptr)) return {};
-  out.resize(size);
-  return out;
-}
 
 GuestAgent::GuestAgent(Options options, EventSink events, Output output)
     : options_(std::move(options)), events_(std::move(events)), output_(std::move(output)) {}
@@ -242,7 +226,7 @@ void GuestAgent::on_clipboard_request(const AgentMessage& m) {
     payload.assign(options_.clipboard_text.begin(), options_.clipboard_text.end());
   } else if (type == VD_AGENT_CLIPBOARD_IMAGE_PNG) {
     auto img = natural_image(64, 48, 0xc11b, 1);
-    payload = encode_png(img->width, img->height, img->pixels);
+    payload = util::encode_png(img->width, img->height, img->pixels);
   }
   std::vector<uint8_t> d;
   if (at) put(d, selection);

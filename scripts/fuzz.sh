@@ -15,7 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(fuzz_pcap fuzz_reassembly fuzz_framing fuzz_messages fuzz_agent fuzz_chunks)
+TARGETS=(fuzz_pcap fuzz_reassembly fuzz_framing fuzz_messages fuzz_agent fuzz_chunks fuzz_lz fuzz_glz fuzz_lz4 fuzz_bitmap)
+# Image codec targets also start from the real payloads kept as unit-test fixtures.
+declare -A IMAGE_SEEDS=([fuzz_lz]="lz" [fuzz_glz]="glz zlib_glz" [fuzz_lz4]="lz4" [fuzz_bitmap]="bitmap")
 dir=build-fuzz
 bin="$dir/bin"
 seeds="$dir/seeds"
@@ -123,6 +125,7 @@ corpora() {
   mkdir -p "$work"
   echo "$work"
   for d in "$seeds"/from-*/"$t" "tests/fuzz/regressions/$t"; do [ -d "$d" ] && echo "$d"; done
+  for d in ${IMAGE_SEEDS[$t]:-}; do [ -d "tests/data/images/$d" ] && echo "tests/data/images/$d"; done
   return 0
 }
 

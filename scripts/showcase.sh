@@ -4,7 +4,8 @@
 # proxy), plain and over TLS; our own server with its simulated desktop, agent and
 # audio; and our server's guest agent receiving files and sharing the clipboard
 # with a spice-gtk client (these two captured on loopback and imported). All go
-# into one SQLite store; it shows what was found, files extracted byte for byte.
+# into one SQLite store; it shows what was found (the screens rebuilt to PNG, one
+# compared with the client's own screenshot), files extracted byte for byte.
 # Needs root for apt-get and tcpdump.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,15 @@ $sc messages --db "$db" --name 'main.*' --direction s2c --limit 6
 echo
 echo "== what our simulated desktop drew (display channel) =="
 $sc stats --db "$db" --capture 3 --type display -d s2c | sed -n '/Per message/,$p' | first 10
+echo
+echo "== what the user saw: QEMU's screen rebuilt from the recording, against spicy-screenshot's own picture =="
+mark=$($sc messages --db "$db" --capture 1 --name display.mark --json --limit 1 |
+  /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+$sc render --db "$db" --capture 1 --after-message "$mark" -o "$out/qemu-screen.png" --compare "$out/session.shot.ppm"
+echo
+echo "== our simulated desktop at the end of its session, and the images that drew it =="
+$sc render --db "$db" --capture 3 -o "$out/desktop-end.png"
+$sc images --db "$db" --capture 3 --limit 8
 echo
 echo "== traffic by message =="
 $sc stats --db "$db" | sed -n '/Per message/,$p' | first 15

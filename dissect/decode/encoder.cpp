@@ -139,6 +139,7 @@ class Emitter {
                 if (auto len = header_size(child, header)) filled[ref] = *len;
               }
             }
+            if (!header.is_null()) self(self, child, header);  // counts inside the header (jpeg_size)
             continue;
           }
           v = &value[child.name];

@@ -134,6 +134,7 @@ bool groups_others(const LayoutNode& n) {
     case Kind::Switch:
     case Kind::Array:
     case Kind::Pointer: return true;
+    case Kind::Bytes: return !n.children.empty();  // a payload hook's header
     default: return n.parent == schema::kNoNode;
   }
 }

@@ -86,7 +86,8 @@ void add_fields(proto_tree* mt, tvbuff_t* tvb, packet_info* pinfo, int body_at, 
   };
   auto add_leaf = [&](proto_tree* parent, const NodeInfo& info, const schema::Type& t, const FieldValue& v,
                       uint32_t position) -> proto_item* {
-    const int enc = t.kind == Kind::Int ? ENC_LITTLE_ENDIAN : (t.text ? ENC_UTF_8 : ENC_NA);
+    const int enc = t.kind == Kind::Int ? (t.big_endian ? ENC_BIG_ENDIAN : ENC_LITTLE_ENDIAN)
+                                        : (t.text ? ENC_UTF_8 : ENC_NA);
     proto_item* item = proto_tree_add_item(parent, info.hf, tvb, body_at + static_cast<int>(v.offset), clamp_len(v), enc);
     if (show_text && t.kind == Kind::Int) {
       if (info.flags && t.names && v.number != 0) {
@@ -118,7 +119,11 @@ void add_fields(proto_tree* mt, tvbuff_t* tvb, packet_info* pinfo, int body_at, 
         if (info.hf >= 0) add_leaf(parent, info, t, v, position);
         break;
       case Kind::Bytes:
-        if (info.hf >= 0) add_leaf(parent, info, t, v, position);
+        if (info.hf >= 0) {
+          proto_item* item = add_leaf(parent, info, t, v, position);
+          // A payload hook's header goes under its bytes.
+          if (v.end > i + 1 && info.ett >= 0) s.trees[i] = proto_item_add_subtree(item, info.ett);
+        }
         break;
       case Kind::Struct:
       case Kind::Switch:

@@ -59,7 +59,7 @@ constexpr size_t kMaxRegs = 64;
 // level; the description reaches 13); checked like kMaxRegs.
 constexpr size_t kMaxDepth = 48;
 
-enum OpFlag : uint8_t {
+enum OpFlag : uint16_t {
   kSigned = 1,        // Int: sign-extend
   kAnonymous = 2,     // Switch: its fields join the parent value
   kPointerBase = 4,   // Struct: pointers inside are relative to its start
@@ -67,12 +67,16 @@ enum OpFlag : uint8_t {
   kCommonCap = 16,    // kConditional: `cap` is a common capability
   kIntRun = 32,       // Struct: every child is an unconditional Int (decoded in one go)
   kTrailing = 64,     // present only when bytes are left
+  kBigEndian = 128,   // Int: most significant byte first
+  // Array counted by rest() whose elements vary in size: elements follow one
+  // another until the extent ends (fixed-size ones are counted up front).
+  kUntilEnd = 256,
 };
 
 struct Op {
   Kind kind = Kind::Struct;
   uint8_t width = 0;         // Int: bytes on the wire
-  uint8_t flags = 0;
+  uint16_t flags = 0;
   schema::Count::Kind count = schema::Count::Kind::Rest;  // Array, Bytes
   uint16_t reg = kNoReg;     // Int: register that remembers this field's latest value
   uint16_t ref_a = kNoReg;   // Count::Field, ImageBits row width, Switch selector
@@ -153,12 +157,16 @@ Program::Program(const schema::Registry& reg) {
       case Kind::Int:
         op.width = static_cast<uint8_t>(schema::int_width(t.rep));
         if (schema::int_signed(t.rep)) op.flags |= kSigned;
+        if (t.big_endian) op.flags |= kBigEndian;
         break;
       case Kind::Bytes:
       case Kind::Array:
         op.count = t.count.kind;
         op.arg = t.count.kind == schema::Count::Kind::ImageBits ? t.count.bits : t.count.fixed;
-        if (t.kind == Kind::Array) op.aux = nodes[n.children.at(0)].min_wire_size;
+        if (t.kind == Kind::Array) {
+          op.aux = nodes[n.children.at(0)].min_wire_size;
+          if (t.count.kind == schema::Count::Kind::Rest && !nodes[n.children[0]].fixed_size) op.flags |= kUntilEnd;
+        }
         break;
       case Kind::Struct: {
         if (t.pointer_base) op.flags |= kPointerBase;
@@ -166,7 +174,9 @@ Program::Program(const schema::Registry& reg) {
         uint32_t bytes = 0;
         for (uint32_t c : n.children) {
           const LayoutNode& child = nodes[c];
-          ints = ints && child.type->kind == Kind::Int && !(child.field && child.field->optional());
+          // Big-endian runs are rare (image headers): they take the per-field path.
+          ints = ints && child.type->kind == Kind::Int && !child.type->big_endian &&
+                 !(child.field && child.field->optional());
           if (ints) bytes += schema::int_width(child.type->rep);
         }
         if (ints) {
@@ -247,6 +257,8 @@ Program::Program(const schema::Registry& reg) {
                           (op.count == schema::Count::Kind::Field || op.count == schema::Count::Kind::ImageBits);
     if ((by_field || op.kind == Kind::Switch) && op.ref_a == kNoReg) broken(nodes[i], "unresolved reference");
     if (op.count == schema::Count::Kind::ImageBits && by_field && op.ref_b == kNoReg) broken(nodes[i], "unresolved reference");
+    // An element that may take no bytes would never reach the extent's end.
+    if ((op.flags & kUntilEnd) && op.aux == 0) broken(nodes[i], "elements until the end must take bytes");
   }
 }
 
@@ -273,6 +285,12 @@ const Program& program() {
   return v;
 }
 
+[[gnu::always_inline]] inline uint64_t load_be(const uint8_t* p, unsigned width) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < width; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
 [[gnu::always_inline]] inline uint64_t zero_extend(uint64_t v, unsigned width) {
   const unsigned unused = 64 - 8 * width;
   return (v << unused) >> unused;
@@ -286,12 +304,17 @@ const Program& program() {
 // The integer of `op` at `p`, whose bytes are known to be in the body; `left`
 // bytes follow p.
 [[gnu::always_inline]] inline uint64_t read_int(const Op& op, const uint8_t* p, size_t left) {
+  if (op.flags & kBigEndian) [[unlikely]] {
+    const uint64_t v = load_be(p, op.width);
+    return (op.flags & kSigned) ? sign_extend(v, op.width) : v;
+  }
   // With 8 bytes left, one load and two shifts serve every width.
   const uint64_t v = left >= 8 ? load_le(p, 8) : load_le(p, op.width);
   return (op.flags & kSigned) ? sign_extend(v, op.width) : zero_extend(v, op.width);
 }
 
 constexpr size_t kFail = SIZE_MAX;
+constexpr uint64_t kUntilExtentEnd = UINT64_MAX;  // Frame::left of a kUntilEnd array
 
 // The walk is one loop over the ops with an explicit stack of open values
 // (structs, switches, arrays, pointer targets) instead of recursion, and keeps
@@ -375,6 +398,7 @@ class Walker {
     Splice,   // an anonymous switch: its fields were the parent's, nothing to close
     Element,  // an array: the next element, or close the array
     Target,   // a pointer's target: back to just after the pointer
+    Payload,  // a payload hook's header: back to the end of its bytes
   };
   struct Frame {
     Open kind;
@@ -382,8 +406,11 @@ class Walker {
     uint32_t resume;   // the op after it
     uint32_t last, parent;  // the enclosing range and value, restored on leaving
     size_t base;
-    uint64_t left;     // Element: elements still to decode after this one
-    size_t back;       // Target: the position after the pointer; Element: the element's op
+    // Element: elements still to decode after this one (UINT64_MAX: until the
+    // extent ends); Payload: the enclosing extent's end, restored on leaving.
+    uint64_t left;
+    size_t back;       // Target: the position after the pointer; Element: the element's op; Payload: the bytes' end
+    size_t diagnostics;  // Payload: diagnostics recorded before its header
   };
 
   // Walks the op `root` from position 0: the position after it, or kFail.
@@ -413,8 +440,10 @@ class Walker {
     };
     const auto reg_value = [&](uint16_t r) { return vals[regs_[r]].number; };
     const uint8_t* const data = data_;
-    const size_t size = size_;
-    const auto fits = [size](size_t pos, uint64_t bytes) { return pos <= size && bytes <= size - pos; };
+    // The end of the current extent: the body, or the bytes of a payload hook
+    // while its header is decoded.
+    size_t size = size_;
+    const auto fits = [&size](size_t pos, uint64_t bytes) { return pos <= size && bytes <= size - pos; };
     // Count::Fixed, Rest, Field or ImageBits; false when a field it refers to was not decoded.
     const auto count_of = [&](const Op& op, size_t pos, uint64_t& count) {
       switch (op.count) {
@@ -439,6 +468,7 @@ class Walker {
     uint32_t c = root, last = ops_[root].end, parent = kNoValue;
     size_t pos = 0, base = 0;
     size_t stop = 0;  // on failure: where the innermost open value ends
+  walk_on:
     for (;;) {
       if (c == last) {
         if (depth == 0) break;
@@ -447,12 +477,23 @@ class Walker {
           case Open::Value: close(f.idx, pos); break;
           case Open::Splice: break;
           case Open::Element:
-            if (f.left > 0) {  // the next element: same range, same parent
+            if (f.left == kUntilExtentEnd) {
+              ++vals[f.idx].number;
+              if (pos < size) {
+                c = static_cast<uint32_t>(f.back);
+                continue;
+              }
+            } else if (f.left > 0) {  // the next element: same range, same parent
               --f.left;
               c = static_cast<uint32_t>(f.back);
               continue;
             }
             close(f.idx, pos);
+            break;
+          case Open::Payload:
+            vals[f.idx].end = n;
+            size = f.left;
+            pos = f.back;
             break;
           case Open::Target:
             furthest_ = std::max(furthest_, pos);
@@ -528,7 +569,7 @@ class Walker {
             continue;
           }
           const uint32_t idx = push(c, parent, pos, 0, 0);
-          stack[depth++] = {Open::Value, idx, op.end, last, parent, base, 0, 0};
+          stack[depth++] = {Open::Value, idx, op.end, last, parent, base, 0, 0, 0};
           if (op.flags & kPointerBase) base = pos;
           parent = idx;
           last = op.end;
@@ -547,7 +588,17 @@ class Walker {
             stop = pos;
             goto failed;
           }
-          push(c, parent, pos, static_cast<uint32_t>(count), count);
+          const uint32_t idx = push(c, parent, pos, static_cast<uint32_t>(count), count);
+          if (op.end != c + 1) [[unlikely]] {  // a payload hook: its header, within the bytes
+            stack[depth++] = {Open::Payload, idx, op.end, last, parent, base, size, pos + count,
+                              out_.diagnostics.size()};
+            parent = idx;
+            base = pos;
+            size = pos + count;
+            last = op.end;
+            ++c;
+            continue;
+          }
           pos += count;
           c = op.end;
           continue;
@@ -559,10 +610,10 @@ class Walker {
             continue;
           }
           if (op.flags & kAnonymous) {
-            stack[depth++] = {Open::Splice, 0, op.end, last, parent, base, 0, 0};
+            stack[depth++] = {Open::Splice, 0, op.end, last, parent, base, 0, 0, 0};
           } else {
             const uint32_t idx = push(c, parent, pos, 0, 0);
-            stack[depth++] = {Open::Value, idx, op.end, last, parent, base, 0, 0};
+            stack[depth++] = {Open::Value, idx, op.end, last, parent, base, 0, 0, 0};
             parent = idx;
           }
           c = chosen->begin;
@@ -577,6 +628,19 @@ class Walker {
             goto failed;
           }
           const size_t left = size - std::min(pos, size);
+          if (op.flags & kUntilEnd) [[unlikely]] {
+            const uint32_t idx = push(c, parent, pos, 0, 0);
+            if (left == 0) {
+              close(idx, pos);
+              c = op.end;
+              continue;
+            }
+            stack[depth++] = {Open::Element, idx, op.end, last, parent, base, kUntilExtentEnd, c + 1, 0};
+            parent = idx;
+            ++c;
+            last = ops_[c].end;
+            continue;
+          }
           const uint64_t min = op.aux;
           // "The rest of the body" counts bytes; an array there holds as many elements as fit.
           if (op.count == schema::Count::Kind::Rest && min > 0) count = left / min;
@@ -591,7 +655,7 @@ class Walker {
             c = op.end;
             continue;
           }
-          stack[depth++] = {Open::Element, idx, op.end, last, parent, base, count - 1, c + 1};
+          stack[depth++] = {Open::Element, idx, op.end, last, parent, base, count - 1, c + 1, 0};
           parent = idx;
           ++c;
           last = ops_[c].end;
@@ -616,7 +680,7 @@ class Walker {
             stop = pos + 4;  // the walk had gone on past the offset
             goto failed;
           }
-          stack[depth++] = {Open::Target, idx, op.end, last, parent, base, 0, pos + 4};
+          stack[depth++] = {Open::Target, idx, op.end, last, parent, base, 0, pos + 4, 0};
           parent = idx;
           pos = target;
           ++c;
@@ -641,6 +705,19 @@ class Walker {
           vals[f.idx].end = n;
           stop = f.back;
           break;
+        case Open::Payload:
+          // A header that does not fit its bytes leaves the message intact: the
+          // bytes are whole, so the problem is a warning and the walk goes on
+          // after them.
+          vals[f.idx].end = n;
+          for (size_t d = f.diagnostics; d < out_.diagnostics.size(); ++d) out_.diagnostics[d].severity = Severity::Warning;
+          size = f.left;
+          pos = f.back;
+          c = f.resume;
+          last = f.last;
+          parent = f.parent;
+          base = f.base;
+          goto walk_on;
       }
     }
     list.resize(n);

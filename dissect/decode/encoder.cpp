@@ -51,8 +51,31 @@ class Emitter {
     return false;
   }
 
-  void put(uint64_t v, unsigned width) {
-    for (unsigned i = 0; i < width; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  void put(uint64_t v, unsigned width, bool big_endian = false) {
+    for (unsigned i = 0; i < width; ++i) {
+      out_.push_back(static_cast<uint8_t>(v >> (8 * (big_endian ? width - 1 - i : i))));
+    }
+  }
+
+  // A payload hook's header as the JSON gives it beside the bytes ("data.lz" for
+  // the bytes "data"): {"lz": ...}, or null when the JSON has none.
+  static json header_of(const LayoutNode& bytes, const json& obj) {
+    if (bytes.children.empty() || !obj.is_object()) return nullptr;
+    json header;
+    const std::string prefix = bytes.name + ".";
+    for (const auto& [key, value] : obj.items()) {
+      if (key.starts_with(prefix)) header[key.substr(prefix.size())] = value;
+    }
+    return header;
+  }
+
+  // Bytes given only by their header are that header, encoded: its size, for a
+  // count left out, is found by encoding it aside.
+  std::optional<uint64_t> header_size(const LayoutNode& bytes, const json& header) const {
+    Emitter aside(reg_, caps_);
+    aside.ints_ = ints_;  // switches inside a header may look at fields already written
+    if (!aside.emit_children(bytes, 0, bytes.children.size(), header, 0)) return std::nullopt;
+    return aside.out_.size();
   }
 
   uint64_t recent(uint32_t node) const {
@@ -105,11 +128,22 @@ class Emitter {
         const LayoutNode& child = reg_.node(c);
         const bool anonymous = child.name.empty();
         const json* v = &value;
+        const auto kind = child.type->kind;
         if (!anonymous && node.type->kind != Kind::Pointer) {
-          if (!value.is_object() || !value.contains(child.name)) continue;
+          if (!value.is_object() || !value.contains(child.name)) {
+            const json header = kind == Kind::Bytes ? header_of(child, value) : json();
+            if (!header.is_null() && child.count_ref != schema::kNoNode &&
+                child.type->count.kind == schema::Count::Kind::Field && owned_here(child.count_ref)) {
+              const std::string& ref = reg_.node(child.count_ref).name;
+              if (!filled.contains(ref)) {
+                if (auto len = header_size(child, header)) filled[ref] = *len;
+              }
+            }
+            if (!header.is_null()) self(self, child, header);  // counts inside the header (jpeg_size)
+            continue;
+          }
           v = &value[child.name];
         }
-        const auto kind = child.type->kind;
         if ((kind == Kind::Array || kind == Kind::Bytes) && child.count_ref != schema::kNoNode &&
             child.type->count.kind == schema::Count::Kind::Field && owned_here(child.count_ref)) {
           const std::string& ref = reg_.node(child.count_ref).name;
@@ -134,6 +168,14 @@ class Emitter {
       } else {
         static const json kNull;
         auto it = obj.find(child.name);
+        if (it == obj.end() && child.type->kind == Kind::Bytes) {
+          // No bytes, but perhaps their header: then the bytes are the header.
+          const json header = header_of(child, obj);
+          if (!header.is_null()) {
+            if (!emit_children(child, 0, child.children.size(), header, base)) return false;
+            continue;
+          }
+        }
         if (!emit(child.id, it == obj.end() ? kNull : *it, base)) return false;
       }
     }
@@ -158,7 +200,7 @@ class Emitter {
           return fail(n, "expected an integer");
         }
         ints_.emplace_back(id, v);
-        put(v, schema::int_width(t.rep));
+        put(v, schema::int_width(t.rep), t.big_endian);
         return true;
       }
       case Kind::Bytes: {

@@ -158,9 +158,25 @@ class JsonWriter {
           if (j != i + 1) out_ += ',';
           out_ += reg_.node(m_.values[j].node).json_key;
           value(j);
+          if (m_.values[j].end > j + 1 && reg_.node(m_.values[j].node).type->kind == Kind::Bytes) header(j);
         }
         out_ += '}';
         return;
+    }
+  }
+
+  // A payload hook's header sits beside its bytes, whose own value stays what it
+  // always was: "data" is the bytes, "data.lz" the LZ header described over them.
+  void header(uint32_t i) {
+    const auto& n = reg_.node(m_.values[i].node);
+    if (n.is_secret(o_.redact)) return;
+    for (uint32_t j = i + 1; j < m_.values[i].end; j = m_.values[j].end) {
+      out_ += ",\"";
+      out_ += n.name;
+      out_ += '.';
+      out_ += reg_.node(m_.values[j].node).name;
+      out_ += "\":";
+      value(j);
     }
   }
 

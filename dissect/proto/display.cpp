@@ -1,7 +1,9 @@
 // The display channel: surfaces, draw commands, images, video streams.
 //
-// Draw commands are described down to image headers; pixel and codec payloads are
-// kept as bytes (their decoders live beside the display-state code).
+// Draw commands are described down to image headers, and each compressed image's
+// payload down to its codec's own header (payload hooks: the bytes stay whole,
+// the header is described over their start); the compressed data itself is kept
+// as bytes (its decoders live beside the display-state code).
 #include <spice/enums.h>
 #include <spice/protocol.h>
 
@@ -93,6 +95,53 @@ DisplayNames display_names(Builder& b) {
   return n;
 }
 
+// The codec headers at the start of image payloads. The numbers are spice-common's
+// (lz_common.h, quic.c) and spice-server's (glz-encoder.c); spice-protocol has no
+// names for them, so they are named here.
+struct CodecHeaders {
+  const Type* quic;
+  const Type* lz;
+  const Type* glz;
+  const Type* lz4;
+  const Type* jpeg;
+  const Type* zlib;
+};
+
+CodecHeaders codec_headers(Builder& b, const DisplayNames& n) {
+  const auto* quic_type = b.names("quic_image_type", false, "QUIC_IMAGE_TYPE_",
+                                  {{0, "QUIC_IMAGE_TYPE_INVALID"}, {1, "QUIC_IMAGE_TYPE_GRAY"},
+                                   {2, "QUIC_IMAGE_TYPE_RGB16"}, {3, "QUIC_IMAGE_TYPE_RGB24"},
+                                   {4, "QUIC_IMAGE_TYPE_RGB32"}, {5, "QUIC_IMAGE_TYPE_RGBA"}});
+  const auto* lz_type = b.names(
+      "lz_image_type", false, "LZ_IMAGE_TYPE_",
+      {{0, "LZ_IMAGE_TYPE_INVALID"}, {1, "LZ_IMAGE_TYPE_PLT1_LE"}, {2, "LZ_IMAGE_TYPE_PLT1_BE"},
+       {3, "LZ_IMAGE_TYPE_PLT4_LE"}, {4, "LZ_IMAGE_TYPE_PLT4_BE"}, {5, "LZ_IMAGE_TYPE_PLT8"},
+       {6, "LZ_IMAGE_TYPE_RGB16"}, {7, "LZ_IMAGE_TYPE_RGB24"}, {8, "LZ_IMAGE_TYPE_RGB32"},
+       {9, "LZ_IMAGE_TYPE_RGBA"}, {10, "LZ_IMAGE_TYPE_XXXA"}, {11, "LZ_IMAGE_TYPE_A8"}});
+  CodecHeaders h{};
+  // QUIC is a stream of little-endian 32-bit words from its first byte on.
+  h.quic = b.structure("QuicHeader", {b.u32("magic"), b.u32("version"), b.u32("type", quic_type), b.u32("width"),
+                                      b.u32("height")});
+  // LZ writes its header words most significant byte first.
+  h.lz = b.structure("LzHeader", {b.u32be("magic"), b.u32be("version"), b.u32be("type", lz_type), b.u32be("width"),
+                                  b.u32be("height"), b.u32be("stride"), b.u32be("top_down")});
+  // GLZ packs the LZ image type (low four bits) and top-down (0x10) into one byte,
+  // and names the image in the shared dictionary. Its encoder keeps only the low
+  // 24 bits of the id's low word, so ids past 2^24 do not read back whole.
+  h.glz = b.structure("GlzHeader", {b.u32be("magic"), b.u32be("version"), b.u8("type_flags"), b.u32be("width"),
+                                    b.u32be("height"), b.u32be("stride"), b.u64be("id"),
+                                    b.u32be("win_head_dist")});
+  // LZ4: two bytes, then blocks each preceded by their big-endian size, until the end.
+  const Type* lz4_chunk = b.structure("Lz4Chunk", {b.u32be("size"), b.raw("data", by("size"))});
+  h.lz4 = b.structure("Lz4Header", {b.u8("top_down"), b.u8("format", n.bitmap_fmt),
+                                    b.list("chunks", lz4_chunk, rest())});
+  // JPEG and zlib (ZLIB_GLZ_RGB: a GLZ image deflated) are named by their first bytes;
+  // a JPEG's frame size sits after a variable run of segments, not at a fixed place.
+  h.jpeg = b.structure("JpegHeader", {b.u16be("soi")});
+  h.zlib = b.structure("ZlibHeader", {b.u8("cmf"), b.u8("flg")});
+  return h;
+}
+
 }  // namespace
 
 void describe_display(Builder& b, const Shared& s, const ChannelBuilder& base) {
@@ -107,13 +156,20 @@ void describe_display(Builder& b, const Shared& s, const ChannelBuilder& base) {
   const Type* bitmap = b.structure("BitmapData", {b.u8("format", n.bitmap_fmt), b.u8("flags", n.bitmap_flags),
                                                   b.u32("x"), b.u32("y"), b.u32("stride"), palette_ref(),
                                                   b.raw("data", raster(8, "stride", "y"))});
-  const Type* binary = b.structure("BinaryData", {b.u32("data_size"), b.raw("data", by("data_size"))});
+  const CodecHeaders codec = codec_headers(b, n);
+  // BinaryData whose payload starts with `header`: "<case>.data.<codec>.<field>".
+  auto binary = [&](std::vector<Field> header) {
+    return b.structure("BinaryData", {b.u32("data_size"), b.payload("data", by("data_size"), std::move(header))});
+  };
   const Type* lz_plt = b.structure("LZPLTData", {b.u8("flags", n.bitmap_flags), b.u32("data_size"), palette_ref(),
-                                                 b.raw("data", by("data_size"))});
-  const Type* zlib_glz = b.structure("ZlibGlzRGBData", {b.u32("glz_data_size"), b.u32("data_size"),
-                                                        b.raw("data", by("data_size"))});
-  const Type* jpeg_alpha = b.structure("JPEGAlphaData", {b.u8("flags"), b.u32("jpeg_size"), b.u32("data_size"),
-                                                         b.raw("data", by("data_size"))});
+                                                 b.payload("data", by("data_size"), {b.field("lz", codec.lz)})});
+  const Type* zlib_glz = b.structure(
+      "ZlibGlzRGBData", {b.u32("glz_data_size"), b.u32("data_size"),
+                         b.payload("data", by("data_size"), {b.field("zlib", codec.zlib)})});
+  // The JPEG image, then the alpha plane LZ-compressed (type XXXA).
+  const Type* jpeg_alpha = b.structure(
+      "JPEGAlphaData", {b.u8("flags"), b.u32("jpeg_size"), b.u32("data_size"),
+                        b.payload("data", by("data_size"), {b.raw("jpeg", by("jpeg_size")), b.field("lz", codec.lz)})});
   const Type* descriptor = b.structure("ImageDescriptor", {b.u64("id"), b.u8("type", n.image_type),
                                                            b.u8("flags", n.image_flags), b.u32("width"), b.u32("height")});
   const Type* image = b.structure(
@@ -121,10 +177,15 @@ void describe_display(Builder& b, const Shared& s, const ChannelBuilder& base) {
       {b.field("descriptor", descriptor),
        b.cases("descriptor.type",
                {when(SPICE_IMAGE_TYPE_BITMAP, {b.field("bitmap", bitmap)}),
-                when(SPICE_IMAGE_TYPE_QUIC, {b.field("quic", binary)}),
-                when_any({SPICE_IMAGE_TYPE_LZ_RGB, SPICE_IMAGE_TYPE_GLZ_RGB}, {b.field("lz_rgb", binary)}),
-                when(SPICE_IMAGE_TYPE_JPEG, {b.field("jpeg", binary)}),
-                when(SPICE_IMAGE_TYPE_LZ4, {b.field("lz4", binary)}),
+                when(SPICE_IMAGE_TYPE_QUIC, {b.field("quic", binary({b.field("quic", codec.quic)}))}),
+                // One case for both, as spice.proto has it; the header tells them apart.
+                when_any({SPICE_IMAGE_TYPE_LZ_RGB, SPICE_IMAGE_TYPE_GLZ_RGB},
+                         {b.field("lz_rgb", binary({b.cases("descriptor.type",
+                                                            {when(SPICE_IMAGE_TYPE_LZ_RGB, {b.field("lz", codec.lz)}),
+                                                             when(SPICE_IMAGE_TYPE_GLZ_RGB,
+                                                                  {b.field("glz", codec.glz)})})}))}),
+                when(SPICE_IMAGE_TYPE_JPEG, {b.field("jpeg", binary({b.field("jpeg", codec.jpeg)}))}),
+                when(SPICE_IMAGE_TYPE_LZ4, {b.field("lz4", binary({b.field("lz4", codec.lz4)}))}),
                 when(SPICE_IMAGE_TYPE_LZ_PLT, {b.field("lz_plt", lz_plt)}),
                 when(SPICE_IMAGE_TYPE_ZLIB_GLZ_RGB, {b.field("zlib_glz", zlib_glz)}),
                 when(SPICE_IMAGE_TYPE_JPEG_ALPHA, {b.field("jpeg_alpha", jpeg_alpha)}),
@@ -199,6 +260,8 @@ void describe_display(Builder& b, const Shared& s, const ChannelBuilder& base) {
            {b.u32("surface_id"), b.u32("id"), b.u8("flags", n.stream_flags), b.u8("codec_type", s.video_codec),
             b.u64("stamp").vol(), b.u32("stream_width"), b.u32("stream_height"), b.u32("src_width"),
             b.u32("src_height"), b.field("dest", s.rect), b.field("clip", s.clip)})
+      // A frame's codec is the one its stream_create announced: that is state,
+      // which a message's description cannot reach, so frames stay bytes.
       .s2c(SC_SYM(SPICE_MSG_DISPLAY_STREAM_DATA),
            {b.field("base", stream_header), b.u32("data_size"), b.raw("data", by("data_size"))})
       .s2c(SC_SYM(SPICE_MSG_DISPLAY_STREAM_CLIP), {b.u32("id"), b.field("clip", s.clip)})

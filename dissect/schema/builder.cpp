@@ -35,17 +35,18 @@ std::string symbol_name(std::string_view spelling, const std::vector<std::string
 
 // ---- types -------------------------------------------------------------------
 
-const Type* Registry::Builder::integer(IntRep rep, const ValueNames* names) {
+const Type* Registry::Builder::integer(IntRep rep, const ValueNames* names, bool big_endian) {
   // Plain integers are shared; named ones are distinct so each keeps its names.
   if (!names) {
     for (const auto& t : r_.types_) {
-      if (t.kind == Kind::Int && t.rep == rep && !t.names) return &t;
+      if (t.kind == Kind::Int && t.rep == rep && !t.names && t.big_endian == big_endian) return &t;
     }
   }
   Type& t = r_.types_.emplace_back();
   t.kind = Kind::Int;
   t.rep = rep;
   t.names = names;
+  t.big_endian = big_endian;
   t.name = names ? names->type_name : "";
   return &t;
 }
@@ -72,6 +73,14 @@ const Type* Registry::Builder::bytes(Count count, bool is_text) {
   t.kind = Kind::Bytes;
   t.count = std::move(count);
   t.text = is_text;
+  return &t;
+}
+
+const Type* Registry::Builder::carrier(Count count, std::vector<Field> header) {
+  Type& t = r_.types_.emplace_back();
+  t.kind = Kind::Bytes;
+  t.count = std::move(count);
+  t.fields = std::move(header);
   return &t;
 }
 
@@ -252,8 +261,8 @@ uint32_t Registry::Builder::compile(const std::string& path, const std::string& 
 
   switch (type->kind) {
     case Kind::Int:
-    case Kind::Bytes:
       break;
+    case Kind::Bytes:  // a payload hook's header, named under the bytes
     case Kind::Struct:
       compile_fields(type->fields, prefix);
       break;

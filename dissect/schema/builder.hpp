@@ -49,10 +49,12 @@ class Registry::Builder {
   explicit Builder(Registry& r) : r_(r) {}
 
   // Types
-  const Type* integer(IntRep rep, const ValueNames* names = nullptr);
+  const Type* integer(IntRep rep, const ValueNames* names = nullptr, bool big_endian = false);
   const Type* structure(std::string name, std::vector<Field> fields, bool pointer_base = false);
   const Type* array(const Type* element, Count count);
   const Type* bytes(Count count, bool text = false);
+  // Bytes whose first bytes are the header `header` describes (see Type::fields).
+  const Type* carrier(Count count, std::vector<Field> header);
   const Type* pointer(const Type* target);
   const Type* select(std::string selector, std::vector<SwitchCase> cases);
   const ValueNames* names(std::string type_name, bool flags, std::string_view prefix,
@@ -67,11 +69,18 @@ class Registry::Builder {
   FieldSpec u16(std::string n, const ValueNames* v = nullptr) { return {std::move(n), integer(IntRep::U16, v)}; }
   FieldSpec u32(std::string n, const ValueNames* v = nullptr) { return {std::move(n), integer(IntRep::U32, v)}; }
   FieldSpec u64(std::string n, const ValueNames* v = nullptr) { return {std::move(n), integer(IntRep::U64, v)}; }
+  // Big-endian integers (LZ and GLZ headers).
+  FieldSpec u16be(std::string n, const ValueNames* v = nullptr) { return {std::move(n), integer(IntRep::U16, v, true)}; }
+  FieldSpec u32be(std::string n, const ValueNames* v = nullptr) { return {std::move(n), integer(IntRep::U32, v, true)}; }
+  FieldSpec u64be(std::string n, const ValueNames* v = nullptr) { return {std::move(n), integer(IntRep::U64, v, true)}; }
   FieldSpec i16(std::string n) { return {std::move(n), integer(IntRep::I16)}; }
   FieldSpec i32(std::string n) { return {std::move(n), integer(IntRep::I32)}; }
   FieldSpec i64(std::string n) { return {std::move(n), integer(IntRep::I64)}; }
   FieldSpec field(std::string n, const Type* t) { return {std::move(n), t}; }
   FieldSpec raw(std::string n, Count c) { return {std::move(n), bytes(std::move(c))}; }
+  // A payload hook: bytes (one value, as raw() gives) whose header is described
+  // by `header`, decoded as the bytes' children: "<bytes path>.<header field>".
+  FieldSpec payload(std::string n, Count c, std::vector<Field> header) { return {std::move(n), carrier(std::move(c), std::move(header))}; }
   FieldSpec text(std::string n, Count c) { return {std::move(n), bytes(std::move(c), true)}; }
   FieldSpec list(std::string n, const Type* element, Count c) { return {std::move(n), array(element, std::move(c))}; }
   FieldSpec ptr(std::string n, const Type* target) { return {std::move(n), pointer(target)}; }

@@ -11,7 +11,7 @@ namespace {
 std::string kind_of(const Type& t) {
   static constexpr const char* kInts[] = {"u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64"};
   switch (t.kind) {
-    case Kind::Int: return kInts[static_cast<int>(t.rep)];
+    case Kind::Int: return std::string(kInts[static_cast<int>(t.rep)]) + (t.big_endian ? "be" : "");
     case Kind::Bytes: return t.text ? "text" : "bytes";
     case Kind::Struct: return "struct";
     case Kind::Array: return "list";

@@ -6,8 +6,9 @@
 // encoder (decode/encoder.hpp). Nothing here knows SPICE message contents; those
 // live in dissect/proto/.
 //
-// Wire facts only: every integer is little-endian; a Pointer is a u32 offset that
-// is 0 for "absent"; an Array's length comes from a Count.
+// Wire facts only: integers are little-endian unless marked big-endian (the LZ
+// and GLZ image headers inside image payloads); a Pointer is a u32 offset that is
+// 0 for "absent"; an Array's length comes from a Count.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -127,8 +128,11 @@ struct Type {
   // Int
   IntRep rep = IntRep::U32;
   const ValueNames* names = nullptr;
+  bool big_endian = false;
 
-  // Struct
+  // Struct: its fields. Bytes: the header of the codec or layer the bytes carry
+  // (a payload hook), decoded over the bytes as their children; the bytes stay
+  // one value of their own, whole, and the header only describes how they start.
   std::vector<Field> fields;
   bool pointer_base = false;  // pointers inside are relative to this struct's start, not the message's
 

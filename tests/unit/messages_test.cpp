@@ -195,3 +195,157 @@ TEST(Messages, SubMessageListOfAFullHeaderMessage) {
 }
 
 }  // namespace
+
+namespace {
+
+// ---- image payload headers -------------------------------------------------------
+
+void put_be(Bytes& out, uint64_t v, int width) {
+  for (int i = width; i-- > 0;) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+std::string hex(const Bytes& b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (uint8_t c : b) (s += kHex[c >> 4]) += kHex[c & 15];
+  return s;
+}
+
+// A draw_copy whose source image is `image_case` (the Image switch's case) of
+// `type`, with `fields` (its payload as "data" among them) in that case.
+Bytes draw_copy(uint8_t type, const std::string& image_case, nlohmann::json fields) {
+  nlohmann::json j = {
+      {"base", {{"surface_id", 0}, {"box", {{"top", 0}, {"left", 0}, {"bottom", 2}, {"right", 3}}}, {"clip", {{"type", 0}}}}},
+      {"data",
+       {{"src_bitmap", {{"descriptor", {{"id", 7}, {"type", type}, {"flags", 0}, {"width", 3}, {"height", 2}}},
+                        {image_case, fields}}},
+        {"src_area", {{"top", 0}, {"left", 0}, {"bottom", 2}, {"right", 3}}},
+        {"rop_descriptor", SPICE_ROPD_OP_PUT},
+        {"scale_mode", 0},
+        {"mask", {{"flags", 0}, {"pos", {{"x", 0}, {"y", 0}}}, {"bitmap", nullptr}}}}}};
+  return encode(msg(SPICE_CHANNEL_DISPLAY, Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY), j);
+}
+
+nlohmann::json src_bitmap(const Bytes& body) {
+  return decode_json(SPICE_CHANNEL_DISPLAY, Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY, body)["data"]["src_bitmap"];
+}
+
+// lz.c: magic, version, type, width, height, stride, top_down; 32 bits each, most
+// significant byte first.
+Bytes lz_header(uint32_t type, uint32_t width, uint32_t height, uint32_t stride, uint32_t top_down) {
+  Bytes b;
+  for (uint32_t w : {0x20205a4cu, 0x00010001u, type, width, height, stride, top_down}) put_be(b, w, 4);
+  return b;
+}
+
+TEST(Messages, LzImageHeaderIsBigEndianBesideTheWholePayload) {
+  Bytes payload = lz_header(8 /* RGB32 */, 3, 2, 12, 1);
+  append(payload, Bytes{0xde, 0xad});  // compressed data follows the header
+  const Bytes body = draw_copy(SPICE_IMAGE_TYPE_LZ_RGB, "lz_rgb", {{"data", hex(payload)}});
+  const auto img = src_bitmap(body);
+  // The bytes stay what they were: the whole payload.
+  EXPECT_EQ(img["lz_rgb"]["data_size"], payload.size());
+  EXPECT_EQ(img["lz_rgb"]["data"], hex(payload));
+  const auto& lz = img["lz_rgb"]["data.lz"];
+  EXPECT_EQ(lz["magic"], 0x20205a4cu);
+  EXPECT_EQ(lz["version"], 0x00010001u);
+  EXPECT_EQ(lz["type"], 8);
+  EXPECT_EQ(lz["width"], 3);
+  EXPECT_EQ(lz["height"], 2);
+  EXPECT_EQ(lz["stride"], 12);
+  EXPECT_EQ(lz["top_down"], 1);
+  EXPECT_FALSE(img["lz_rgb"].contains("data.glz"));
+
+  // The decoded values: the bytes' value is unchanged, the header nests under it.
+  sc::decode::DecodedMessage m;
+  sc::decode::decode_message(*msg(SPICE_CHANNEL_DISPLAY, Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY), body, {}, m);
+  ASSERT_TRUE(m.complete);
+  const auto* data = m.find("display.draw_copy.data.src_bitmap.lz_rgb.data");
+  const auto* width = m.find("display.draw_copy.data.src_bitmap.lz_rgb.data.lz.width");
+  ASSERT_NE(data, nullptr);
+  ASSERT_NE(width, nullptr);
+  EXPECT_EQ(data->size, payload.size());
+  EXPECT_EQ(data->number, payload.size());
+  EXPECT_EQ(width->offset, data->offset + 12);
+  EXPECT_EQ(m.values[width->parent].parent, static_cast<uint32_t>(data - m.values.data()));
+}
+
+TEST(Messages, GlzHeaderPacksTypeAndTopDownAndNamesTheDictionaryImage) {
+  // glz-encoder.c: magic, version (32 bits), type | top_down << 4 (8 bits), width,
+  // height, stride (32), image id (64), distance to the window head (32).
+  Bytes payload;
+  put_be(payload, 0x20205a4c, 4);
+  put_be(payload, 0x00010001, 4);
+  payload.push_back(0x18);  // RGB32, top-down
+  put_be(payload, 640, 4);
+  put_be(payload, 480, 4);
+  put_be(payload, 2560, 4);
+  put_be(payload, 0x0000000100000203ull, 8);
+  put_be(payload, 5, 4);
+  const auto img = src_bitmap(draw_copy(SPICE_IMAGE_TYPE_GLZ_RGB, "lz_rgb", {{"data", hex(payload)}}));
+  const auto& glz = img["lz_rgb"]["data.glz"];
+  EXPECT_EQ(glz["type_flags"], 0x18);
+  EXPECT_EQ(glz["width"], 640);
+  EXPECT_EQ(glz["height"], 480);
+  EXPECT_EQ(glz["stride"], 2560);
+  EXPECT_EQ(glz["id"], 0x0000000100000203ull);
+  EXPECT_EQ(glz["win_head_dist"], 5);
+  EXPECT_FALSE(img["lz_rgb"].contains("data.lz"));
+}
+
+TEST(Messages, QuicHeaderIsLittleEndianWords) {
+  const Bytes payload = le({{0x43495551, 4}, {0, 4}, {4 /* RGB32 */, 4}, {640, 4}, {480, 4}, {0xffffffff, 4}});
+  const auto quic = src_bitmap(draw_copy(SPICE_IMAGE_TYPE_QUIC, "quic", {{"data", hex(payload)}}))["quic"]["data.quic"];
+  EXPECT_EQ(quic["magic"], 0x43495551u);
+  EXPECT_EQ(quic["type"], 4);
+  EXPECT_EQ(quic["width"], 640);
+  EXPECT_EQ(quic["height"], 480);
+}
+
+TEST(Messages, Lz4BlocksRunToTheEndOfThePayload) {
+  // canvas_base.c: top_down, bitmap format, then blocks of (big-endian size, data).
+  Bytes payload{1, SPICE_BITMAP_FMT_32BIT};
+  put_be(payload, 3, 4);
+  append(payload, Bytes{1, 2, 3});
+  put_be(payload, 1, 4);
+  payload.push_back(9);
+  const auto lz4 = src_bitmap(draw_copy(SPICE_IMAGE_TYPE_LZ4, "lz4", {{"data", hex(payload)}}))["lz4"]["data.lz4"];
+  EXPECT_EQ(lz4["top_down"], 1);
+  EXPECT_EQ(lz4["format"], SPICE_BITMAP_FMT_32BIT);
+  ASSERT_EQ(lz4["chunks"].size(), 2u);
+  EXPECT_EQ(lz4["chunks"][0]["size"], 3);
+  EXPECT_EQ(lz4["chunks"][0]["data"], "010203");
+  EXPECT_EQ(lz4["chunks"][1]["data"], "09");
+}
+
+TEST(Messages, JpegAlphaIsAJpegThenAnLzAlphaPlane) {
+  Bytes payload{0xff, 0xd8, 0xff, 0xd9};
+  append(payload, lz_header(10 /* XXXA */, 3, 2, 3, 0));
+  const auto img = src_bitmap(
+      draw_copy(SPICE_IMAGE_TYPE_JPEG_ALPHA, "jpeg_alpha", {{"flags", 0}, {"jpeg_size", 4}, {"data", hex(payload)}}));
+  EXPECT_EQ(img["jpeg_alpha"]["data.jpeg"], "ffd8ffd9");
+  EXPECT_EQ(img["jpeg_alpha"]["data.lz"]["type"], 10);
+  EXPECT_EQ(img["jpeg_alpha"]["data.lz"]["stride"], 3);
+  const auto jpeg = src_bitmap(draw_copy(SPICE_IMAGE_TYPE_JPEG, "jpeg", {{"data", "ffd8ffe0"}}));
+  EXPECT_EQ(jpeg["jpeg"]["data.jpeg"]["soi"], 0xffd8);
+  const auto zlib = src_bitmap(
+      draw_copy(SPICE_IMAGE_TYPE_ZLIB_GLZ_RGB, "zlib_glz", {{"glz_data_size", 100}, {"data", "789c0102"}}));
+  EXPECT_EQ(zlib["zlib_glz"]["data.zlib"]["cmf"], 0x78);
+  EXPECT_EQ(zlib["zlib_glz"]["data.zlib"]["flg"], 0x9c);
+}
+
+TEST(Messages, PayloadTooShortForItsHeaderIsAWarningAndTheMessageGoesOn) {
+  const Bytes body = draw_copy(SPICE_IMAGE_TYPE_LZ_RGB, "lz_rgb", {{"data", "2020"}});
+  sc::decode::DecodedMessage m;
+  sc::decode::decode_message(*msg(SPICE_CHANNEL_DISPLAY, Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY), body, {}, m);
+  ASSERT_EQ(m.diagnostics.size(), 1u);
+  EXPECT_EQ(m.diagnostics[0].severity, sc::decode::Severity::Warning);
+  EXPECT_EQ(m.diagnostics[0].code, "truncated");
+  EXPECT_EQ(m.diagnostics[0].path, "display.draw_copy.data.src_bitmap.lz_rgb.data.lz.magic");
+  EXPECT_TRUE(m.complete);
+  // Everything after the payload still decoded.
+  ASSERT_NE(m.find("display.draw_copy.data.mask.flags"), nullptr);
+  EXPECT_EQ(m.find("display.draw_copy.data.src_bitmap.lz_rgb.data")->size, 2u);
+}
+
+}  // namespace

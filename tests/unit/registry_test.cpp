@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "dissect/schema/field_list.hpp"
 #include "dissect/schema/registry.hpp"
 
 namespace {
@@ -90,6 +91,34 @@ TEST(Registry, DottedPathsAreStable) {
                         "cursor.set.cursor.header.width", "port.init.name", "display.surface_create.format"}) {
     EXPECT_TRUE(paths.count(p)) << p;
   }
+}
+
+TEST(Registry, ImagePayloadHeadersAreNamedUnderTheirBytes) {
+  const auto& reg = Registry::spice();
+  std::map<std::string, const sc::schema::LayoutNode*> by_path;
+  for (const auto& n : reg.nodes()) by_path[n.path] = &n;
+  const std::string img = "display.draw_copy.data.src_bitmap.";
+  // The bytes keep their path and kind; the header fields hang below them.
+  for (const char* c : {"quic", "lz_rgb", "lz4", "jpeg", "lz_plt", "zlib_glz", "jpeg_alpha"}) {
+    auto it = by_path.find(img + c + ".data");
+    ASSERT_NE(it, by_path.end()) << c;
+    EXPECT_EQ(it->second->type->kind, sc::schema::Kind::Bytes);
+    EXPECT_FALSE(it->second->children.empty()) << c << " has no header described";
+  }
+  for (const char* p : {"quic.data.quic.width", "lz_rgb.data.lz.width", "lz_rgb.data.glz.win_head_dist",
+                        "lz4.data.lz4.chunks.size", "jpeg.data.jpeg.soi", "lz_plt.data.lz.type",
+                        "zlib_glz.data.zlib.cmf", "jpeg_alpha.data.lz.top_down"}) {
+    EXPECT_TRUE(by_path.count(img + p)) << p;
+  }
+  // LZ and GLZ words are big-endian, QUIC's little-endian.
+  EXPECT_TRUE(by_path.at(img + "lz_rgb.data.lz.width")->type->big_endian);
+  EXPECT_TRUE(by_path.at(img + "lz_rgb.data.glz.id")->type->big_endian);
+  EXPECT_FALSE(by_path.at(img + "quic.data.quic.width")->type->big_endian);
+  bool listed = false;
+  for (const auto& f : sc::schema::list_fields(reg)) {
+    if (f.path == img + "lz_rgb.data.lz.width") listed = f.kind == "u32be";
+  }
+  EXPECT_TRUE(listed);
 }
 
 TEST(Registry, LinkStepsAreDescribed) {

@@ -8,7 +8,8 @@ cache hits and MJPEG video streams. Each case is one make_capture.py run
 Writes OUT/<case>.pcap, OUT/<case>.shot.ppm (what the client showed at the
 session's first display mark, when spicy-screenshot saves), for `serve` cases
 OUT/<case>.expected.ppm (the simulator's own frame once its --frames are drawn:
-what the screen holds at the end) and OUT/manifest.json: [{name, pcap, shot,
+what the screen holds at the end of the GLib client's session, the last one)
+and OUT/manifest.json: [{name, pcap, shot,
 expected_end, expect: [image types that must appear], lossy: bool}]. `--only NAME,...` records some cases (merged into the manifest).
 Exits 1 if a recording failed.
 """
@@ -43,7 +44,7 @@ CASES = [
      [], True),
     ('serve-photo-zlib', 'serve', '--scenario photo --frames 6 --image-compression glz --zlib-glz-wan always',
      [], False),
-    ('serve-video-mjpeg', 'serve', '--scenario video --frames 90 --fps 30 --streaming-video all', ['quic'], True),
+    ('serve-video-mjpeg', 'serve', '--scenario video --frames 40 --fps 30 --streaming-video all', ['quic'], True),
 ]
 
 
@@ -71,8 +72,11 @@ def main(argv):
             # The frame the simulator drew after its --frames: what the screen holds at the end.
             server = '%s serve --addr 127.0.0.1 --port {port} --seed 7 %s --expect-ppm %s' % (
                 shlex.quote(args.spice_capture), opts, shlex.quote(stem + '.expected.ppm'))
+        # Our server's cases add a GLib client that stays 3 s: its session sees the
+        # workload to its end (spicy-screenshot leaves at its first mark).
+        clients = ['--clients', 'screenshot'] if kind == 'qemu' else ['--clients', 'screenshot,glib', '--duration', '3']
         cmd = [sys.executable, os.path.join(HERE, 'make_capture.py'), '--out', stem + '.pcap',
-               '--meta', stem + '.json', '--clients', 'screenshot', '--server', 'cmd', '--server-cmd', server]
+               '--meta', stem + '.json'] + clients + ['--server', 'cmd', '--server-cmd', server]
         r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
         if r.returncode != 0:
             failed.append(name)

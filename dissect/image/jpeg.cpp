@@ -91,12 +91,18 @@ Decoded<Pixels> decode_jpeg_alpha(std::span<const uint8_t> data, uint32_t jpeg_s
   if (!image.ok()) return image;
   Pixels& px = image.value();
 
-  // The alpha plane's own header (seven big-endian words, top_down last) must say the
-  // row order the flags say; spice-gtk refuses the image otherwise. A short or alien
-  // header is for decode_lz_alpha to report.
+  // The alpha plane's own header (seven big-endian words: magic, version, type,
+  // width, height, stride, top_down) must give the JPEG's size and the row order the
+  // flags say; spice-gtk refuses the image otherwise. A short or alien header is for
+  // decode_lz_alpha to report.
   const std::span<const uint8_t> alpha = data.subspan(jpeg_size);
   constexpr uint32_t kLzMagic = 0x20205a4c;
   if (alpha.size() >= 28 && be32(alpha.data()) == kLzMagic) {
+    const uint32_t w = be32(alpha.data() + 12), h = be32(alpha.data() + 16);
+    if (w != px.width || h != px.height)
+      return fault("bad_header", uint64_t{jpeg_size} + 12,
+                   "JPEG_ALPHA: an alpha plane of " + num(w) + "x" + num(h) + " for a JPEG of " + num(px.width) +
+                       "x" + num(px.height));
     const bool lz_top_down = be32(alpha.data() + 24) != 0;
     const bool top_down = (flags & kJpegAlphaTopDown) != 0;
     if (lz_top_down != top_down)

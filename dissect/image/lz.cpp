@@ -375,7 +375,7 @@ Decoded<Pixels> decode_lz(std::span<const uint8_t> payload, Palette palette, con
 
 Result<void, Fault> decode_lz_alpha(std::span<const uint8_t> payload, Pixels& into) {
   Limits limits;
-  limits.max_side = std::max<uint32_t>(into.width, 1);
+  limits.max_side = std::max<uint32_t>({into.width, into.height, 1});
   limits.max_pixels = std::max<uint64_t>(uint64_t{into.width} * into.height, 1);
   auto header = parse_header(payload, limits);
   if (!header) return header.error();

@@ -173,14 +173,16 @@ class BitReader {
   uint64_t bit() const { return pos_; }
   uint64_t bits() const { return uint64_t{words_} * 32; }
 
-  void fail(const char* code) {
+  void fail(const char* code, const char* why) {
     if (!fault_) {
       fault_ = code;
+      why_ = why;
       fault_bit_ = pos_;
     }
   }
   bool failed() const { return fault_ != nullptr; }
   const char* fault_code() const { return fault_; }
+  const char* fault_why() const { return why_; }
   uint64_t fault_bit() const { return fault_bit_; }
 
  private:
@@ -193,7 +195,7 @@ class BitReader {
     }
   }
   void check() {
-    if (pos_ + 32 > bits()) fail("truncated");
+    if (pos_ + 32 > bits()) fail("truncated", "the data ends");
   }
 
   const uint8_t* data_;
@@ -203,6 +205,7 @@ class BitReader {
   unsigned avail_ = 0;
   uint64_t pos_ = 0;
   const char* fault_ = nullptr;
+  const char* why_ = nullptr;
   uint64_t fault_bit_ = 0;
 };
 
@@ -338,7 +341,7 @@ class RowCoder {
       const uint32_t code = ch_[c]->buckets[f.bucket_of[res[x]]].best;
       auto [value, len] = f.decode(code, in_.peek());
       if (value > F::kMask) {  // an escape past the last value: no encoder writes it
-        in_.fail("corrupt");
+        in_.fail("corrupt", "an escape code past the last value");
         value &= F::kMask;
       }
       res[x + 1] = static_cast<uint8_t>(value);
@@ -437,7 +440,7 @@ class RowCoder {
         run_start = x;
         uint32_t len = run_length(end - x);
         if (len > end - x) {
-          in_.fail("corrupt");
+          in_.fail("corrupt", "a run past the end of its row segment");
           len = end - x;
         }
         for (const uint32_t run_end = x + len; x < run_end; ++x) {
@@ -506,7 +509,7 @@ Fault fail_at(const BitReader& in, const QuicHeader& h, uint32_t row, size_t pay
     return fault("truncated", offset,
                  image + "the data ends (" + std::to_string(payload_size) + " bytes) in row " + std::to_string(row));
   return fault(in.fault_code(), offset,
-               image + "a code no encoder writes in row " + std::to_string(row) + ", bit " +
+               image + in.fault_why() + " (no encoder writes it) in row " + std::to_string(row) + ", bit " +
                    std::to_string(in.fault_bit()));
 }
 

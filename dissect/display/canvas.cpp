@@ -147,45 +147,6 @@ void Surface::fill(const Region& region, const Brush& brush, Rop rop, const Mask
   }
 }
 
-void Surface::blit(const Region& region, const image::Pixels& src, Point offset, Rop rop, const Mask* mask) {
-  const Rect src_bounds{offset.x, offset.y, offset.x + static_cast<int32_t>(src.width),
-                        offset.y + static_cast<int32_t>(src.height)};
-  for (const Rect& whole : region) {
-    const Rect r = whole.intersect(src_bounds);
-    for (int32_t y = r.top; y < r.bottom; ++y) {
-      uint32_t* row = pixels_.row(static_cast<uint32_t>(y));
-      const uint32_t* s = src.row(static_cast<uint32_t>(y - offset.y)) - offset.x;
-      if (rop == Rop::Copy && !mask) {
-        std::copy(s + r.left, s + r.right, row + r.left);
-        continue;
-      }
-      for (int32_t x = r.left; x < r.right; ++x) {
-        if (mask && !mask->covers(x, y)) continue;
-        row[x] = apply_rop(rop, s[x], row[x]);
-      }
-    }
-  }
-}
-
-void Surface::scale(const Region& region, const image::Pixels& src, const Rect& src_area, const Rect& dest_box,
-                    Rop rop, const Mask* mask) {
-  if (dest_box.empty() || src_area.empty()) return;
-  for (const Rect& r : region) {
-    for (int32_t y = r.top; y < r.bottom; ++y) {
-      const int32_t sy = nearest(y, dest_box.top, dest_box.height(), src_area.top, src_area.height());
-      if (sy < 0 || sy >= static_cast<int32_t>(src.height)) continue;
-      uint32_t* row = pixels_.row(static_cast<uint32_t>(y));
-      const uint32_t* s = src.row(static_cast<uint32_t>(sy));
-      for (int32_t x = r.left; x < r.right; ++x) {
-        const int32_t sx = nearest(x, dest_box.left, dest_box.width(), src_area.left, src_area.width());
-        if (sx < 0 || sx >= static_cast<int32_t>(src.width)) continue;
-        if (mask && !mask->covers(x, y)) continue;
-        row[x] = apply_rop(rop, s[sx], row[x]);
-      }
-    }
-  }
-}
-
 namespace {
 
 // Visits every destination pixel of `region` with its source pixel (same size or
@@ -213,6 +174,27 @@ void each_source_pixel(image::Pixels& dst, const Region& region, const image::Pi
 }
 
 }  // namespace
+
+void Surface::put(const Region& region, const image::Pixels& src, const Rect& src_area, const Rect& dest_box, Rop rop,
+                  const Mask* mask) {
+  const bool same = dest_box.width() == src_area.width() && dest_box.height() == src_area.height();
+  if (same && rop == Rop::Copy && !mask) {
+    // The common case (an image put as it is): whole rows at once.
+    const int32_t dx = dest_box.left - src_area.left, dy = dest_box.top - src_area.top;
+    const Rect src_bounds{dx, dy, dx + static_cast<int32_t>(src.width), dy + static_cast<int32_t>(src.height)};
+    for (const Rect& whole : region) {
+      const Rect r = whole.intersect(src_bounds);
+      for (int32_t y = r.top; y < r.bottom; ++y) {
+        const uint32_t* s = src.row(static_cast<uint32_t>(y - dy)) - dx;
+        std::copy(s + r.left, s + r.right, pixels_.row(static_cast<uint32_t>(y)) + r.left);
+      }
+    }
+    return;
+  }
+  each_source_pixel(pixels_, region, src, src_area, dest_box, [&](int32_t x, int32_t y, uint32_t s, uint32_t& d) {
+    if (!mask || mask->covers(x, y)) d = apply_rop(rop, s, d);
+  });
+}
 
 void Surface::transparent(const Region& region, const image::Pixels& src, const Rect& src_area, const Rect& dest_box,
                           uint32_t color) {
@@ -293,36 +275,53 @@ void Surface::coverage(const Region& region, const std::vector<uint8_t>& alpha, 
   }
 }
 
-Rect glyph_coverage(std::span<const Glyph> glyphs, unsigned bpp, std::vector<uint8_t>& coverage) {
+Rect extents(const Region& region) {
+  Rect e;
+  bool first = true;
+  for (const Rect& r : region) {
+    e = first ? r : Rect{std::min(e.left, r.left), std::min(e.top, r.top), std::max(e.right, r.right),
+                         std::max(e.bottom, r.bottom)};
+    first = false;
+  }
+  return e;
+}
+
+Rect glyph_coverage(std::span<const Glyph> glyphs, unsigned bpp, const Rect& within, std::vector<uint8_t>& coverage) {
   Rect box;
   bool first = true;
   for (const Glyph& g : glyphs) {
-    const Rect r{g.render_pos.x + g.origin.x, g.render_pos.y + g.origin.y,
-                 g.render_pos.x + g.origin.x + static_cast<int32_t>(g.width),
-                 g.render_pos.y + g.origin.y + static_cast<int32_t>(g.height)};
+    const int64_t x = int64_t{g.render_pos.x} + g.origin.x, y = int64_t{g.render_pos.y} + g.origin.y;
+    const Rect r{clamp_coordinate(x), clamp_coordinate(y), clamp_coordinate(x + g.width),
+                 clamp_coordinate(y + g.height)};
     if (r.empty()) continue;
     box = first ? r : Rect{std::min(box.left, r.left), std::min(box.top, r.top), std::max(box.right, r.right),
                            std::max(box.bottom, r.bottom)};
     first = false;
   }
+  box = box.intersect(within);
   coverage.assign(box.empty() ? 0 : static_cast<size_t>(box.width()) * box.height(), 0);
   if (box.empty()) return {};
   for (const Glyph& g : glyphs) {
     const size_t stride = (size_t{g.width} * bpp + 7) / 8;
     if (g.width == 0 || g.height == 0 || g.data.size() < stride * g.height) continue;
-    const int32_t left = g.render_pos.x + g.origin.x - box.left, top = g.render_pos.y + g.origin.y - box.top;
+    const int64_t left = int64_t{g.render_pos.x} + g.origin.x - box.left;
+    const int64_t top = int64_t{g.render_pos.y} + g.origin.y - box.top;
     for (uint32_t row = 0; row < g.height; ++row) {
+      const int64_t y = top + row;
+      if (y < 0 || y >= box.height()) continue;
       // Glyph rows travel bottom-up.
       const uint8_t* src = g.data.data() + (g.height - 1 - row) * stride;
-      uint8_t* dst = coverage.data() + static_cast<size_t>(top + static_cast<int32_t>(row)) * box.width() + left;
+      uint8_t* line = coverage.data() + static_cast<size_t>(y) * box.width();
       for (uint32_t x = 0; x < g.width; ++x) {
+        const int64_t cx = left + x;
+        if (cx < 0 || cx >= box.width()) continue;
         uint8_t v = 0;
         switch (bpp) {
           case 1: v = (src[x / 8] >> (7 - x % 8)) & 1 ? 0xff : 0; break;
           case 4: v = static_cast<uint8_t>((x % 2 ? src[x / 2] << 4 : src[x / 2]) & 0xf0); break;
           default: v = src[x]; break;
         }
-        dst[x] = std::max(dst[x], v);
+        line[cx] = std::max(line[cx], v);
       }
     }
   }

@@ -28,6 +28,13 @@ struct Point {
   int32_t x = 0, y = 0;
 };
 
+// Coordinates from the wire are kept within this range, far beyond any surface
+// (Limits::max_side), so sums and differences of them never overflow.
+inline constexpr int64_t kCoordinateLimit = int64_t{1} << 24;
+constexpr int32_t clamp_coordinate(int64_t v) {
+  return static_cast<int32_t>(v < -kCoordinateLimit ? -kCoordinateLimit : v > kCoordinateLimit ? kCoordinateLimit : v);
+}
+
 // A destination region: disjoint rectangles (SPICE clip lists are the server's
 // pixman region, so they do not overlap).
 using Region = std::vector<Rect>;
@@ -79,11 +86,10 @@ class Surface {
 
   void clear(uint32_t value = 0);
   void fill(const Region& r, const Brush& brush, Rop rop, const Mask* mask);
-  // dest(x, y) = rop(src(x - offset.x, y - offset.y), dest) where src has the pixel;
-  // `scale` instead maps dest_box onto src_area (nearest neighbour).
-  void blit(const Region& r, const image::Pixels& src, Point offset, Rop rop, const Mask* mask);
-  void scale(const Region& r, const image::Pixels& src, const Rect& src_area, const Rect& dest_box, Rop rop,
-             const Mask* mask);
+  // src_area of `src` onto dest_box: dest = rop(src, dest) where src has the pixel;
+  // scaled (nearest neighbour) when the two sizes differ.
+  void put(const Region& r, const image::Pixels& src, const Rect& src_area, const Rect& dest_box, Rop rop,
+           const Mask* mask);
   // Pixels of src equal (in RGB) to `transparent` are left alone.
   void transparent(const Region& r, const image::Pixels& src, const Rect& src_area, const Rect& dest_box,
                    uint32_t transparent);
@@ -109,7 +115,11 @@ struct Glyph {
   uint32_t width = 0, height = 0;
   std::span<const uint8_t> data;  // rows bottom-up, each ceil(width * bpp / 8) bytes
 };
-// Returns the bounding box; `coverage` gets box.width() * box.height() bytes.
-Rect glyph_coverage(std::span<const Glyph> glyphs, unsigned bpp, std::vector<uint8_t>& coverage);
+// Returns the glyphs' bounding box cut to `within` (what can be drawn: glyph
+// positions come from the wire, so they never size an allocation alone);
+// `coverage` gets box.width() * box.height() bytes.
+Rect glyph_coverage(std::span<const Glyph> glyphs, unsigned bpp, const Rect& within, std::vector<uint8_t>& coverage);
+// The smallest rectangle holding every rectangle of the region.
+Rect extents(const Region& r);
 
 }  // namespace sc::display

@@ -18,11 +18,11 @@ namespace {
 using decode::FieldView;
 
 Rect rect_of(const FieldView& r) {
-  return {static_cast<int32_t>(r.signed_number("left")), static_cast<int32_t>(r.signed_number("top")),
-          static_cast<int32_t>(r.signed_number("right")), static_cast<int32_t>(r.signed_number("bottom"))};
+  return {clamp_coordinate(r.signed_number("left")), clamp_coordinate(r.signed_number("top")),
+          clamp_coordinate(r.signed_number("right")), clamp_coordinate(r.signed_number("bottom"))};
 }
 Point point_of(const FieldView& p) {
-  return {static_cast<int32_t>(p.signed_number("x")), static_cast<int32_t>(p.signed_number("y"))};
+  return {clamp_coordinate(p.signed_number("x")), clamp_coordinate(p.signed_number("y"))};
 }
 
 struct Clip {
@@ -37,6 +37,8 @@ Clip clip_of(const FieldView& clip) {
   }
   return c;
 }
+
+constexpr uint64_t kMaxStrokeSteps = uint64_t{1} << 24;
 
 struct Stream {
   uint32_t surface_id = 0;
@@ -65,6 +67,7 @@ struct DisplayState::Impl {
   std::map<uint8_t, PixmapCache> pixmaps;  // by pixmap_cache_id
   std::map<uint8_t, std::unique_ptr<image::GlzDictionary>> dictionaries;
   Counters counters;
+  uint64_t surface_pixels = 0;  // of every live surface: capped at kSurfaceBudget x Limits::max_pixels
 
   // The message being applied.
   uint32_t conn = 0;
@@ -125,9 +128,32 @@ struct DisplayState::Impl {
               "surface " + std::to_string(id) + " was created before the capture began; drawing on an assumed " +
                   std::to_string(w) + "x" + std::to_string(h) + " surface");
     }
+    if (!reserve(id, w, h)) return nullptr;
     it = ch->surfaces.emplace(id, Surface(w, h, SPICE_SURFACE_FMT_32_xRGB)).first;
     if (!ch->primary && id == 0) ch->primary = 0;
     return &it->second;
+  }
+
+  // Surfaces are made at sizes the wire gives: all of them together stay within a
+  // budget, so a stream of surface_create messages cannot exhaust memory.
+  static constexpr uint64_t kSurfaceBudget = 4;
+  bool reserve(uint32_t id, uint32_t w, uint32_t h) {
+    const uint64_t want = uint64_t{w} * h;
+    if (surface_pixels + want > kSurfaceBudget * options.limits.max_pixels) {
+      problem(decode::Severity::Error, "surfaces_too_large", 0, "",
+              "surface " + std::to_string(id) + " (" + std::to_string(w) + "x" + std::to_string(h) +
+                  ") would take the session's surfaces past " +
+                  std::to_string(kSurfaceBudget * options.limits.max_pixels) + " pixels; not made");
+      return false;
+    }
+    surface_pixels += want;
+    return true;
+  }
+  void release(uint32_t id) {
+    auto it = ch->surfaces.find(id);
+    if (it == ch->surfaces.end()) return;
+    surface_pixels -= uint64_t{it->second.width()} * it->second.height();
+    ch->surfaces.erase(it);
   }
 
   struct Target {
@@ -186,132 +212,119 @@ struct DisplayState::Impl {
     return h;
   }
 
-  // A source image placed by src_area onto the box: straight or scaled.
-  void put_image(Target& t, const image::Pixels& src, const Rect& src_area, Rop rop, const Mask* m) {
-    if (src_area.width() == t.box.width() && src_area.height() == t.box.height()) {
-      t.surface->blit(t.region, src, {t.box.left - src_area.left, t.box.top - src_area.top}, rop, m);
-    } else {
-      t.surface->scale(t.region, src, src_area, t.box, rop, m);
-    }
+  // What a draw command names, gathered once in message order (source image,
+  // brush, mask: the order the client fetches them, which matters to the caches).
+  struct Draw {
+    Target t;
+    FieldView data;
+    ResolvedImage src;
+    Rect src_area;
+    BrushHold brush;
+    MaskHold mask;
+    // The command can be drawn: a target surface, and the source image when it names one.
+    bool ready(bool needs_src) const { return t.surface && (!needs_src || src.get()); }
+    const Mask* m() const { return mask.get(); }
+    uint64_t number(std::string_view field) const { return data.number(field); }
+  };
+  Draw begin(const FieldView& root, std::string_view brush_field = "brush") {
+    Draw w;
+    w.t = target(root.get("base"));
+    w.data = root.get("data");
+    w.src = image(w.data.get("src_bitmap"));
+    w.src_area = rect_of(w.data.get("src_area"));
+    w.brush = brush(w.data.get(brush_field));
+    w.mask = mask(w.data.get("mask"), w.t.box);
+    if (w.t.surface) ++counters.draws;
+    return w;
+  }
+  Rop descriptor(const Draw& w, std::string_view field, RopInput source, RopInput dest) {
+    return rop_from_descriptor(static_cast<uint16_t>(w.number(field)), source, dest);
   }
 
   // --- draw commands -------------------------------------------------------
   void draw_fill(const FieldView& root) {
-    Target t = target(root.get("base"));
-    const FieldView d = root.get("data");
-    const BrushHold b = brush(d.get("brush"));
-    const MaskHold m = mask(d.get("mask"), t.box);
-    if (!t.surface) return;
-    ++counters.draws;
-    const Rop rop = rop_from_descriptor(static_cast<uint16_t>(d.number("rop_descriptor")), RopInput::Brush, RopInput::Dest);
-    t.surface->fill(t.region, b.brush, rop, m.get());
+    Draw w = begin(root);
+    if (!w.ready(false)) return;
+    w.t.surface->fill(w.t.region, w.brush.brush, descriptor(w, "rop_descriptor", RopInput::Brush, RopInput::Dest), w.m());
   }
 
   void draw_copy_like(const FieldView& root) {
-    Target t = target(root.get("base"));
-    const FieldView d = root.get("data");
-    const ResolvedImage src = image(d.get("src_bitmap"));
-    const MaskHold m = mask(d.get("mask"), t.box);
-    if (!t.surface || !src.get()) return;
-    ++counters.draws;
-    const Rop rop = rop_from_descriptor(static_cast<uint16_t>(d.number("rop_descriptor")), RopInput::Src, RopInput::Dest);
-    put_image(t, *src.get(), rect_of(d.get("src_area")), rop, m.get());
+    Draw w = begin(root);
+    if (!w.ready(true)) return;
+    w.t.surface->put(w.t.region, *w.src.get(), w.src_area, w.t.box,
+                     descriptor(w, "rop_descriptor", RopInput::Src, RopInput::Dest), w.m());
   }
 
   void draw_opaque(const FieldView& root) {
     // The image is put first; the brush then combines with it through the descriptor.
-    Target t = target(root.get("base"));
-    const FieldView d = root.get("data");
-    const ResolvedImage src = image(d.get("src_bitmap"));
-    const BrushHold b = brush(d.get("brush"));
-    const MaskHold m = mask(d.get("mask"), t.box);
-    if (!t.surface || !src.get()) return;
-    ++counters.draws;
-    put_image(t, *src.get(), rect_of(d.get("src_area")), Rop::Copy, m.get());
-    const Rop rop = rop_from_descriptor(static_cast<uint16_t>(d.number("rop_descriptor")), RopInput::Brush, RopInput::Src);
-    if (rop != Rop::Copy || b.brush.kind != Brush::Kind::None) t.surface->fill(t.region, b.brush, rop, m.get());
+    Draw w = begin(root);
+    if (!w.ready(true)) return;
+    w.t.surface->put(w.t.region, *w.src.get(), w.src_area, w.t.box, Rop::Copy, w.m());
+    const Rop rop = descriptor(w, "rop_descriptor", RopInput::Brush, RopInput::Src);
+    if (rop != Rop::Copy || w.brush.brush.kind != Brush::Kind::None) w.t.surface->fill(w.t.region, w.brush.brush, rop, w.m());
   }
 
   void draw_solid(const FieldView& root, Rop rop) {
-    Target t = target(root.get("base"));
-    const MaskHold m = mask(root.get("data.mask"), t.box);
-    if (!t.surface) return;
-    ++counters.draws;
-    Brush any{.kind = Brush::Kind::Solid};
-    t.surface->fill(t.region, any, rop, m.get());
+    Draw w = begin(root);
+    if (!w.ready(false)) return;
+    w.t.surface->fill(w.t.region, Brush{.kind = Brush::Kind::Solid}, rop, w.m());
   }
   void draw_blackness(const FieldView& root) { draw_solid(root, Rop::Clear); }
   void draw_whiteness(const FieldView& root) { draw_solid(root, Rop::Set); }
   void draw_invers(const FieldView& root) { draw_solid(root, Rop::Invert); }
 
   void draw_rop3(const FieldView& root) {
-    Target t = target(root.get("base"));
-    const FieldView d = root.get("data");
-    const ResolvedImage src = image(d.get("src_bitmap"));
-    const BrushHold b = brush(d.get("brush"));
-    const MaskHold m = mask(d.get("mask"), t.box);
-    if (!t.surface || !src.get()) return;
-    ++counters.draws;
-    t.surface->rop3(t.region, *src.get(), rect_of(d.get("src_area")), t.box, b.brush,
-                    static_cast<uint8_t>(d.number("rop3")), m.get());
+    Draw w = begin(root);
+    if (!w.ready(true)) return;
+    w.t.surface->rop3(w.t.region, *w.src.get(), w.src_area, w.t.box, w.brush.brush,
+                      static_cast<uint8_t>(w.number("rop3")), w.m());
   }
 
   void draw_transparent(const FieldView& root) {
-    Target t = target(root.get("base"));
-    const FieldView d = root.get("data");
-    const ResolvedImage src = image(d.get("src_bitmap"));
-    if (!t.surface || !src.get()) return;
-    ++counters.draws;
-    t.surface->transparent(t.region, *src.get(), rect_of(d.get("src_area")), t.box,
-                           static_cast<uint32_t>(d.number("src_color")));
+    Draw w = begin(root);
+    if (!w.ready(true)) return;
+    w.t.surface->transparent(w.t.region, *w.src.get(), w.src_area, w.t.box, static_cast<uint32_t>(w.number("src_color")));
   }
 
   void draw_alpha_blend(const FieldView& root) {
-    Target t = target(root.get("base"));
-    const FieldView d = root.get("data");
-    const ResolvedImage src = image(d.get("src_bitmap"));
-    if (!t.surface || !src.get()) return;
-    ++counters.draws;
-    const bool src_alpha = d.number("alpha_flags") & SPICE_ALPHA_FLAGS_SRC_SURFACE_HAS_ALPHA;
-    t.surface->alpha_blend(t.region, *src.get(), rect_of(d.get("src_area")), t.box,
-                           static_cast<uint8_t>(d.number("alpha")), src_alpha);
+    Draw w = begin(root);
+    if (!w.ready(true)) return;
+    const bool src_alpha = w.number("alpha_flags") & SPICE_ALPHA_FLAGS_SRC_SURFACE_HAS_ALPHA;
+    w.t.surface->alpha_blend(w.t.region, *w.src.get(), w.src_area, w.t.box, static_cast<uint8_t>(w.number("alpha")),
+                             src_alpha);
   }
 
   void draw_composite(const FieldView& root) {
-    Target t = target(root.get("base"));
-    const FieldView d = root.get("data");
-    const ResolvedImage src = image(d.get("src_bitmap"));
-    const uint64_t flags = d.number("flags");
+    Draw w = begin(root);
+    const uint64_t flags = w.number("flags");
     ResolvedImage mask_image;
-    if (flags & SPICE_COMPOSITE_HAS_MASK) mask_image = image(d.get("mask_bitmap"));
-    if (!t.surface || !src.get()) return;
-    ++counters.draws;
+    if (flags & SPICE_COMPOSITE_HAS_MASK) mask_image = image(w.data.get("mask_bitmap"));
+    if (!w.ready(true)) return;
     const uint32_t op = static_cast<uint32_t>(flags & 0xff);
     const bool simple = !(flags & (SPICE_COMPOSITE_HAS_MASK | SPICE_COMPOSITE_HAS_SRC_TRANSFORM |
                                    SPICE_COMPOSITE_HAS_MASK_TRANSFORM)) &&
                         (op == QXL_OP_SOURCE || op == QXL_OP_OVER);
     if (!simple) {
-      problem(decode::Severity::Info, "composite_approximated", root.get("data").value().offset, "",
+      problem(decode::Severity::Info, "composite_approximated", w.data.value().offset, "",
               "composite with op " + std::to_string(op) + ", masks or transforms is drawn as a plain OVER");
     }
-    const Point origin = point_of(d.get("src_origin"));
-    const Rect src_area{origin.x, origin.y, origin.x + t.box.width(), origin.y + t.box.height()};
-    const bool over = op != QXL_OP_SOURCE;
-    const bool has_alpha = src.get()->has_alpha && !(flags & SPICE_COMPOSITE_SOURCE_OPAQUE);
-    if (over && has_alpha) {
-      t.surface->alpha_blend(t.region, *src.get(), src_area, t.box, 255, true);
+    const Point origin = point_of(w.data.get("src_origin"));
+    const Rect src_area{origin.x, origin.y, origin.x + w.t.box.width(), origin.y + w.t.box.height()};
+    const bool has_alpha = w.src.get()->has_alpha && !(flags & SPICE_COMPOSITE_SOURCE_OPAQUE);
+    if (op != QXL_OP_SOURCE && has_alpha) {
+      w.t.surface->alpha_blend(w.t.region, *w.src.get(), src_area, w.t.box, 255, true);
     } else {
-      t.surface->blit(t.region, *src.get(), {t.box.left - origin.x, t.box.top - origin.y}, Rop::Copy, nullptr);
+      w.t.surface->put(w.t.region, *w.src.get(), src_area, w.t.box, Rop::Copy, nullptr);
     }
   }
 
   void draw_text(const FieldView& root) {
-    Target t = target(root.get("base"));
-    const FieldView d = root.get("data");
-    const BrushHold fore = brush(d.get("fore_brush"));
-    const BrushHold back = brush(d.get("back_brush"));
-    if (!t.surface) return;
-    ++counters.draws;
+    Draw w = begin(root, "fore_brush");
+    const BrushHold back = brush(w.data.get("back_brush"));
+    if (!w.ready(false)) return;
+    Target& t = w.t;
+    const FieldView& d = w.data;
+    const BrushHold& fore = w.brush;
     const Rect back_area = rect_of(d.get("back_area"));
     if (!back_area.empty()) {
       Region r;
@@ -341,7 +354,7 @@ struct DisplayState::Impl {
                         .data = g.get("data").bytes()});
     }
     std::vector<uint8_t> cov;
-    const Rect at = glyph_coverage(glyphs, bpp, cov);
+    const Rect at = glyph_coverage(glyphs, bpp, extents(t.region), cov);
     if (at.empty() || fore.brush.kind == Brush::Kind::None) return;
     t.surface->coverage(t.region, cov, at, fore.brush.at(at.left, at.top));
   }
@@ -349,12 +362,12 @@ struct DisplayState::Impl {
   void draw_stroke(const FieldView& root) {
     // Thin (zero-width) lines between the path's points; curves are drawn as
     // their control polygon. Close to what clients draw, not guaranteed equal.
-    Target t = target(root.get("base"));
-    const FieldView d = root.get("data");
-    const BrushHold b = brush(d.get("brush"));
-    if (!t.surface) return;
-    ++counters.draws;
-    const Rop rop = rop_from_descriptor(static_cast<uint16_t>(d.number("fore_mode")), RopInput::Brush, RopInput::Dest);
+    Draw w = begin(root);
+    if (!w.ready(false)) return;
+    Target& t = w.t;
+    const FieldView& d = w.data;
+    const BrushHold& b = w.brush;
+    const Rop rop = descriptor(w, "fore_mode", RopInput::Brush, RopInput::Dest);
     auto plot = [&](int32_t x, int32_t y) {
       for (const Rect& r : t.region) {
         if (x >= r.left && x < r.right && y >= r.top && y < r.bottom) {
@@ -364,11 +377,11 @@ struct DisplayState::Impl {
         }
       }
     };
+    uint64_t steps = 0;
     for (const auto& seg : d.get("path.segments").elements()) {
       std::vector<Point> pts;
       for (const auto& p : seg.get("points").elements()) {
-        pts.push_back({static_cast<int32_t>((p.signed_number("x") + 8) >> 4),
-                       static_cast<int32_t>((p.signed_number("y") + 8) >> 4)});
+        pts.push_back({clamp_coordinate((p.signed_number("x") + 8) >> 4), clamp_coordinate((p.signed_number("y") + 8) >> 4)});
       }
       if (seg.number("flags") & SPICE_PATH_CLOSE && pts.size() > 1) pts.push_back(pts.front());
       for (size_t i = 1; i < pts.size(); ++i) {
@@ -377,7 +390,8 @@ struct DisplayState::Impl {
         const int32_t dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0);
         const int32_t sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
         int32_t err = dx + dy;
-        for (int guard = 0; guard < 1 << 16; ++guard) {
+        // A hostile path cannot make unbounded work: steps are budgeted per message.
+        for (; steps < kMaxStrokeSteps; ++steps) {
           plot(x0, y0);
           if (x0 == x1 && y0 == y1) break;
           const int32_t e2 = 2 * err;
@@ -405,12 +419,14 @@ struct DisplayState::Impl {
       return;
     }
     if (!options.draw) return;
+    release(id);
+    if (!reserve(id, w, h)) return;
     ch->surfaces.insert_or_assign(id, Surface(w, h, static_cast<uint32_t>(root.number("format"))));
     if (root.number("flags") & SPICE_SURFACE_FLAGS_PRIMARY) ch->primary = id;
   }
   void surface_destroy(const FieldView& root) {
     const auto id = static_cast<uint32_t>(root.number("surface_id"));
-    ch->surfaces.erase(id);
+    release(id);
     if (ch->primary == id) ch->primary.reset();
   }
   void reset(const FieldView&) {
@@ -491,11 +507,7 @@ struct DisplayState::Impl {
         if (target_surface) {
           const Region r = clip_region(f.dest, s.clip.rects, s.clip.has, target_surface->bounds());
           const Rect src_area{0, 0, static_cast<int32_t>(p.width), static_cast<int32_t>(p.height)};
-          if (src_area.width() == f.dest.width() && src_area.height() == f.dest.height()) {
-            target_surface->blit(r, p, {f.dest.left, f.dest.top}, Rop::Copy, nullptr);
-          } else {
-            target_surface->scale(r, p, src_area, f.dest, Rop::Copy, nullptr);
-          }
+          target_surface->put(r, p, src_area, f.dest, Rop::Copy, nullptr);
           f.decoded = true;
         }
       }

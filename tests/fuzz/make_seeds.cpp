@@ -11,12 +11,15 @@
 //                    agent messages too, reassembled, under the agent caps in force
 //   fuzz_agent       each main channel's agent traffic as records: from its start,
 //                    and from the middle behind a mid-session marker
+//   fuzz_display     each display channel's messages as records, from its start, in
+//                    files of at most 256 KiB (real surfaces, draws, images, streams)
 //
 // Why: random bytes rarely get past REDQ, a link reply or a plausible header;
 // real traffic takes the fuzzers straight to the message decoders.
 //
 // Usage: make_seeds CAPTURE OUTDIR   (writes OUTDIR/<target>/...)
 #include <pcap/pcap.h>
+#include <spice/enums.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -392,6 +395,40 @@ class AgentCollector : public ConnectionSink, private sc::agent::Listener {
   std::map<std::string, int> seen_;
 };
 
+// ---- fuzz_display: a display channel's messages as records -------------------------
+
+class DisplayCollector : public ConnectionSink {
+ public:
+  explicit DisplayCollector(fs::path dir) : dir_(std::move(dir)) {}
+  ~DisplayCollector() override {
+    for (auto& [id, bytes] : open_) flush(id);
+  }
+  void on_open(const ConnectionInfo&) override {}
+  void on_problem(const ConnectionInfo&, const sc::framing::Problem&, const sc::framing::ChannelState&) override {}
+  void on_close(const ConnectionInfo& c, const sc::framing::ChannelState&, uint64_t) override { flush(c.id); }
+  void on_frame(const ConnectionInfo& c, const sc::framing::Frame& f, const sc::framing::ChannelState&) override {
+    if (!f.def || f.undecodable || f.def->channel_type != SPICE_CHANNEL_DISPLAY) return;
+    if (f.body.size() > 0xffff) return;  // a record's length is 16 bits
+    Bytes& b = open_[c.id];
+    if (b.size() + 5 + f.body.size() > kDisplaySeedBytes) flush(c.id);
+    b.push_back(f.def->direction == sc::schema::Direction::S2C ? 1 : 0);
+    put16(b, f.def->type);
+    put16(b, static_cast<uint16_t>(f.body.size()));
+    b.insert(b.end(), f.body.begin(), f.body.end());
+  }
+
+ private:
+  static constexpr size_t kDisplaySeedBytes = 256 * 1024;
+  void flush(uint32_t id) {
+    Bytes& b = open_[id];
+    if (!b.empty()) write_file(dir_ / ("display-" + std::to_string(id) + "-" + std::to_string(files_++)), b);
+    b.clear();
+  }
+  fs::path dir_;
+  std::map<uint32_t, Bytes> open_;
+  size_t files_ = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -400,7 +437,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path out = argv[2];
-  for (const char* t : {"fuzz_pcap", "fuzz_reassembly", "fuzz_framing", "fuzz_messages", "fuzz_agent"})
+  for (const char* t : {"fuzz_pcap", "fuzz_reassembly", "fuzz_framing", "fuzz_messages", "fuzz_agent", "fuzz_display"})
     fs::create_directories(out / t);
 
   auto src = PacketSource::open_file(argv[1]);
@@ -424,6 +461,10 @@ int main(int argc, char** argv) {
   }
   AgentCollector agent(out / "fuzz_agent", out / "fuzz_messages");
   (void)import_file(argv[1], agent, {});
+  {
+    DisplayCollector display(out / "fuzz_display");
+    (void)import_file(argv[1], display, {});
+  }
   size_t files = 0;
   for (const auto& e : fs::recursive_directory_iterator(out)) files += e.is_regular_file();
   std::printf("make_seeds: %zu packets, %llu SPICE connections -> %zu seed files in %s\n", packets.size(),

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "dissect/image/bitmap.hpp"
-#include "util/sha256.hpp"
+#include "tests/unit/image_fixtures.hpp"
 
 namespace {
 
@@ -20,9 +20,7 @@ constexpr uint8_t kTopDown = 4;
 
 std::string dir() { return std::string(SC_SOURCE_ROOT) + "/tests/data/images/bitmap/"; }
 
-std::string digest(const Pixels& px) {
-  return sc::util::sha256_hex({reinterpret_cast<const uint8_t*>(px.data.data()), px.data.size() * 4});
-}
+std::string digest(const Pixels& px) { return sc::test::pixel_digest(px); }
 
 struct Real {
   BitmapView view;
@@ -38,8 +36,7 @@ std::vector<Real> real_bitmaps() {
     std::string file, sha;
     unsigned fmt, flags, w, h, stride;
     s >> file >> fmt >> flags >> w >> h >> stride >> sha;
-    std::ifstream in(dir() + file, std::ios::binary);
-    Real r{{uint8_t(fmt), uint8_t(flags), w, h, stride, {}}, Bytes(std::istreambuf_iterator<char>(in), {}), sha};
+    Real r{{uint8_t(fmt), uint8_t(flags), w, h, stride, {}}, sc::test::read_bytes(dir() + file), sha};
     out.push_back(std::move(r));
   }
   EXPECT_FALSE(out.empty());

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "dissect/image/jpeg.hpp"
-#include "util/sha256.hpp"
+#include "tests/unit/image_fixtures.hpp"
 
 namespace {
 
@@ -25,18 +25,11 @@ using sc::image::decode_jpeg_alpha;
 using sc::image::kJpegAlphaTopDown;
 using sc::image::Limits;
 using sc::image::Pixels;
-using Bytes = std::vector<uint8_t>;
+using sc::test::Bytes;
+using sc::test::pixel_digest;
 
-Bytes fixture(const std::string& name) {
-  const std::string path = std::string(SC_SOURCE_ROOT) + "/tests/data/images/jpeg/" + name;
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::string digest(const Pixels& p) {
-  return sc::util::sha256_hex({reinterpret_cast<const uint8_t*>(p.data.data()), p.data.size() * 4});
-}
+Bytes fixture(const std::string& name) { return sc::test::image_fixture("jpeg", name); }
+std::string digest(const Pixels& p) { return pixel_digest(p); }
 
 // A .jpeg_alpha fixture (also fuzz_jpeg's input format): jpeg_alpha.flags, jpeg_size
 // (u32 little-endian), then jpeg_alpha.data.

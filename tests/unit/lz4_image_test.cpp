@@ -10,7 +10,7 @@
 
 #include "dissect/image/bitmap.hpp"
 #include "dissect/image/lz4_image.hpp"
-#include "util/sha256.hpp"
+#include "tests/unit/image_fixtures.hpp"
 
 namespace {
 
@@ -18,15 +18,8 @@ using namespace sc::image;
 using Bytes = std::vector<uint8_t>;
 
 std::string root() { return std::string(SC_SOURCE_ROOT) + "/tests/data/images/"; }
-
-std::string digest(const Pixels& px) {
-  return sc::util::sha256_hex({reinterpret_cast<const uint8_t*>(px.data.data()), px.data.size() * 4});
-}
-
-Bytes read_file(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
+std::string digest(const Pixels& px) { return sc::test::pixel_digest(px); }
+Bytes read_file(const std::string& p) { return sc::test::read_bytes(p); }
 
 struct Real {
   std::string file, sha;

@@ -11,37 +11,17 @@
 
 #include "dissect/image/glz.hpp"
 #include "dissect/image/lz.hpp"
-#include "util/sha256.hpp"
+#include "tests/unit/image_fixtures.hpp"
 
 namespace {
 
 using namespace sc::image;
 using Bytes = std::vector<uint8_t>;
 
-std::string data_dir(const std::string& sub) { return std::string(SC_SOURCE_ROOT) + "/tests/data/images/" + sub + "/"; }
-
-Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
-std::vector<std::vector<std::string>> read_index(const std::string& sub) {
-  std::ifstream in(data_dir(sub) + "index.tsv");
-  std::vector<std::vector<std::string>> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cols;
-    std::istringstream s(line);
-    for (std::string c; std::getline(s, c, '\t');) cols.push_back(c);
-    if (!cols.empty()) rows.push_back(cols);
-  }
-  EXPECT_FALSE(rows.empty()) << sub;
-  return rows;
-}
-
-std::string digest(const Pixels& px) {
-  return sc::util::sha256_hex({reinterpret_cast<const uint8_t*>(px.data.data()), px.data.size() * 4});
-}
+std::string data_dir(const std::string& sub) { return sc::test::image_data_dir(sub); }
+Bytes read_file(const std::string& path) { return sc::test::read_bytes(path); }
+std::vector<std::vector<std::string>> read_index(const std::string& sub) { return sc::test::image_index(sub); }
+std::string digest(const Pixels& px) { return sc::test::pixel_digest(px); }
 
 void put32(Bytes& b, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(v >> s));

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dissect/image/quic.hpp"
-#include "util/sha256.hpp"
+#include "tests/unit/image_fixtures.hpp"
 
 namespace {
 
@@ -22,18 +22,11 @@ using sc::image::Limits;
 using sc::image::Pixels;
 using sc::image::QuicType;
 using sc::image::read_quic_header;
-using Bytes = std::vector<uint8_t>;
+using sc::test::Bytes;
+using sc::test::pixel_digest;
 
-Bytes fixture(const std::string& name) {
-  const std::string path = std::string(SC_SOURCE_ROOT) + "/tests/data/images/quic/" + name;
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::string digest(const Pixels& p) {
-  return sc::util::sha256_hex({reinterpret_cast<const uint8_t*>(p.data.data()), p.data.size() * 4});
-}
+Bytes fixture(const std::string& name) { return sc::test::image_fixture("quic", name); }
+std::string digest(const Pixels& p) { return pixel_digest(p); }
 
 struct Case {
   const char* file;

@@ -389,7 +389,6 @@ class ImageLister : public display::DisplayListener {
         ++exported;
       }
     }
-    if (static_cast<int64_t>(listed) >= a_.limit && a_.export_dir.empty()) return;
     if (static_cast<int64_t>(listed) < a_.limit) {
       using store::Cell;
       table.rows.push_back({Cell{message}, Cell{seconds(ts, base_)}, Cell{int64_t{conn}}, Cell{short_field(i.field)},

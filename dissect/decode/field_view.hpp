@@ -43,6 +43,9 @@ class FieldView {
   // A pointer that points somewhere (offset != 0) and whose target was decoded.
   bool has_target() const;
 
+  // Where the field starts in the body (0 for an empty view).
+  uint32_t offset() const { return m_ ? value().offset : 0; }
+  // The decoded value itself: only on a non-empty view.
   const FieldValue& value() const { return m_->values[index_]; }
   uint32_t index() const { return index_; }
   std::string_view path() const;

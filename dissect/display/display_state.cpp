@@ -305,7 +305,7 @@ struct DisplayState::Impl {
                                    SPICE_COMPOSITE_HAS_MASK_TRANSFORM)) &&
                         (op == QXL_OP_SOURCE || op == QXL_OP_OVER);
     if (!simple) {
-      problem(decode::Severity::Info, "composite_approximated", w.data.value().offset, "",
+      problem(decode::Severity::Info, "composite_approximated", w.data.offset(), "",
               "composite with op " + std::to_string(op) + ", masks or transforms is drawn as a plain OVER");
     }
     const Point origin = point_of(w.data.get("src_origin"));
@@ -341,7 +341,7 @@ struct DisplayState::Impl {
                          : (sflags & SPICE_STRING_FLAGS_RASTER_A8) ? 8
                                                                     : 0;
     if (bpp == 0) {
-      problem(decode::Severity::Warning, "text_not_raster", str.value().offset, std::string(str.path()),
+      problem(decode::Severity::Warning, "text_not_raster", str.offset(), std::string(str.path()),
               "vector glyph strings are not drawn (clients do not draw them either)");
       return;
     }
@@ -414,7 +414,7 @@ struct DisplayState::Impl {
     const auto id = static_cast<uint32_t>(root.number("surface_id"));
     const auto w = static_cast<uint32_t>(root.number("width")), h = static_cast<uint32_t>(root.number("height"));
     if (!options.limits.allows(w, h)) {
-      problem(decode::Severity::Error, "surface_too_large", root.get("width").value().offset, "",
+      problem(decode::Severity::Error, "surface_too_large", root.get("width").offset(), "",
               "surface " + std::to_string(id) + " of " + std::to_string(w) + "x" + std::to_string(h) + " is not made");
       return;
     }
@@ -494,7 +494,7 @@ struct DisplayState::Impl {
       auto pixels = image::decode_jpeg(f.data, options.limits);
       if (!pixels.ok()) {
         problem(decode::Severity::Error, "stream_frame_" + pixels.error().code,
-                root.get("data").value().offset + static_cast<uint32_t>(pixels.error().offset), "",
+                root.get("data").offset() + static_cast<uint32_t>(pixels.error().offset), "",
                 "MJPEG frame of stream " + std::to_string(id) + ": " + pixels.error().text);
       } else {
         image::Pixels& p = pixels.value();

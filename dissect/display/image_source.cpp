@@ -25,7 +25,7 @@ std::optional<std::vector<uint32_t>> palette_of(const decode::FieldView& holder,
   if (flags & SPICE_BITMAP_FLAGS_PAL_FROM_CACHE) {
     const uint64_t id = holder.number("palette_id");
     if (const auto* p = cache.find(id)) return *p;
-    why = image::fault("missing_palette", holder.get("palette_id").value().offset,
+    why = image::fault("missing_palette", holder.get("palette_id").offset(),
                        "palette " + std::to_string(id) + " is not in the palette cache");
     return std::nullopt;
   }
@@ -51,7 +51,7 @@ Decoded<Pixels> decode_by_type(uint8_t type, const decode::FieldView& img, Image
     const decode::FieldView v = img.get(field);
     const auto bytes = v.bytes();
     info.payload_bytes = bytes.size();
-    return std::pair{bytes, v ? v.value().offset : 0u};
+    return std::pair{bytes, v.offset()};
   };
   switch (type) {
     case SPICE_IMAGE_TYPE_BITMAP: {
@@ -113,7 +113,7 @@ Decoded<Pixels> decode_by_type(uint8_t type, const decode::FieldView& img, Image
                          at);
     }
     default:
-      return image::fault("unsupported", img.value().offset, "image type " + std::to_string(type) + " is not known");
+      return image::fault("unsupported", img.offset(), "image type " + std::to_string(type) + " is not known");
   }
 }
 
@@ -152,7 +152,7 @@ ResolvedImage resolve_image(const decode::FieldView& img, ImageContext& ctx, boo
   ImageInfo& info = out.info;
   info.field = std::string(img.path());
   const decode::FieldView descriptor = img.get("descriptor");
-  info.offset = descriptor ? descriptor.value().offset : img.value().offset;
+  info.offset = descriptor ? descriptor.offset() : img.offset();
   info.id = img.number("descriptor.id");
   info.type = static_cast<uint8_t>(img.number("descriptor.type"));
   info.flags = static_cast<uint8_t>(img.number("descriptor.flags"));

@@ -63,6 +63,7 @@ class ConnectionSink {
 struct ImportOptions {
   std::vector<uint16_t> ports;  // server ports to decode even without a link stage
   schema::SecretMask redact = schema::kSecretNone;  // secret classes (keys, clipboard, files, ...) stored blanked
+  bool images = false;  // the store decodes display images into its images table (import --images)
   framing::FramerOptions framer;
   // A flow with no packet for this long (capture time) is closed and freed; 0: never.
   uint64_t idle_timeout_ns = 600'000'000'000ull;

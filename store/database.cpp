@@ -114,7 +114,7 @@ Result<Database> Database::open(const std::string& path, Mode mode) {
       if (tables && std::get<int64_t>(tables->rows[0][0]) > 0) {
         return make_error(path + ": an SQLite database that spice-capture did not create; refusing to modify it");
       }
-      const std::string create = "BEGIN;" + std::string(schema_sql()) + std::string(agent_tables_sql()) +
+      const std::string create = "BEGIN;" + std::string(schema_sql()) + std::string(agent_tables_sql()) + std::string(image_table_sql()) +
                                  "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
       if (auto r = db.exec(create); !r) return make_error(path + ": cannot create schema: " + r.error().message);
       if (auto r = db.exec(message_indexes_sql()); !r) {

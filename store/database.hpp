@@ -15,7 +15,7 @@
 
 namespace sc::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 class Statement {
  public:

@@ -3,10 +3,11 @@
 #include <string>
 
 #include "store/database.hpp"
+#include "store/image_rows.hpp"
 
 namespace sc::store {
 
-// Version 4. Any change here bumps kSchemaVersion (database.hpp), gets a step in
+// Version 5. Any change here bumps kSchemaVersion (database.hpp), gets a step in
 // upgrade_sql() and a line in docs/store.md. Comments after a column hold no comma:
 // SQLite's ALTER TABLE DROP COLUMN edits this text and takes one for a separator.
 //
@@ -192,6 +193,55 @@ CREATE INDEX file_transfers_by_channel ON file_transfers(channel);
 )sql";
 }
 
+// Version 5: the display channels' images, one row per Image a display message
+// carries, found at import by decoding every image with the client's caches and
+// GLZ dictionary (store/image_rows.hpp). A text console sends an image per glyph,
+// so a row is small integers (names, codes) and the `images` view spells them
+// out. A database upgraded from an earlier version has no rows: its captures were
+// imported before the table existed.
+std::string_view image_table_sql() {
+  static const std::string sql = [] {
+    auto cases = [](std::string_view column, auto name_of, int count) {
+      std::string out = "CASE " + std::string(column);
+      for (int v = 0; v < count; ++v) {
+        const std::string n(name_of(v));
+        if (!n.empty() && !n.starts_with("type_")) out += " WHEN " + std::to_string(v) + " THEN '" + n + "'";
+      }
+      return out;
+    };
+    return std::string(R"sql(
+CREATE TABLE image_rows (
+  id            INTEGER PRIMARY KEY,
+  message       INTEGER NOT NULL REFERENCES message_rows(id) ON DELETE CASCADE,
+  field_id      INTEGER NOT NULL REFERENCES names(id),   -- the image pointer's dotted path
+  offset        INTEGER NOT NULL,          -- where the Image starts in the message body
+  image_id      INTEGER NOT NULL,          -- descriptor.id: the pixmap cache's key
+  type          INTEGER NOT NULL,          -- SPICE_IMAGE_TYPE_*
+  flags         INTEGER NOT NULL,          -- descriptor.flags (SPICE_IMAGE_FLAGS_*)
+  width         INTEGER NOT NULL,
+  height        INTEGER NOT NULL,
+  compressed_size INTEGER NOT NULL,        -- payload bytes on the wire (0 for cache hits and surfaces)
+  decoded_size  INTEGER NOT NULL,          -- bytes once decoded (4 per pixel); 0 when not decoded
+  cache         INTEGER NOT NULL,          -- 0 none, 1 store, 2 replace, 3 hit, 4 miss, 5 dropped
+  lossy         INTEGER NOT NULL,          -- JPEG paths (and cache hits of lossy images)
+  status        INTEGER NOT NULL,          -- 0 decoded, 1 failed, 2 not_decoded
+  fault_code    TEXT,                      -- why it failed: missing_reference, truncated, ...
+  fault_offset  INTEGER,                   -- body offset the fault names
+  fault_text    TEXT
+);
+CREATE VIEW images AS
+  SELECT i.id, i.message, m.channel, m.ts_ns, n.name AS field, i.offset, i.image_id,
+         )sql") + cases("i.type", [](int v) { return display::image_type_name(static_cast<uint8_t>(v)); }, 256) +
+           " ELSE 'type_' || i.type END AS type, i.flags, i.width, i.height, i.compressed_size, i.decoded_size, " +
+           cases("i.cache", [](int v) { return display::cache_op_name(static_cast<display::CacheOp>(v)); }, 6) +
+           " ELSE '' END AS cache, i.lossy, " +
+           cases("i.status", [](int v) { return image_status_name(static_cast<ImageStatus>(v)); }, 3) +
+           " END AS status, i.fault_code, i.fault_offset, i.fault_text\n"
+           "  FROM image_rows i JOIN message_rows m ON m.id = i.message JOIN names n ON n.id = i.field_id;\n";
+  }();
+  return sql;
+}
+
 // Each step only adds (tables, nullable columns), so old captures stay as they were
 // and read as "not recorded" where the new columns are concerned. ALTER TABLE ADD
 // COLUMN appends, so an upgraded captures table has the columns of a new one, in
@@ -205,16 +255,19 @@ std::string upgrade_sql(int64_t from) {
            "ALTER TABLE captures ADD COLUMN kernel_drops INTEGER;"
            "ALTER TABLE captures ADD COLUMN interface_drops INTEGER;";
   }
+  if (from <= 4) sql += image_table_sql();
   return sql + "PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
 }
 
 std::string_view message_indexes_sql() {
   return "CREATE INDEX IF NOT EXISTS messages_by_channel ON message_rows(channel);"
-         "CREATE INDEX IF NOT EXISTS messages_by_name ON message_rows(name_id);";
+         "CREATE INDEX IF NOT EXISTS messages_by_name ON message_rows(name_id);"
+         "CREATE INDEX IF NOT EXISTS images_by_message ON image_rows(message);";
 }
 
 std::string_view drop_message_indexes_sql() {
-  return "DROP INDEX IF EXISTS messages_by_channel; DROP INDEX IF EXISTS messages_by_name;";
+  return "DROP INDEX IF EXISTS messages_by_channel; DROP INDEX IF EXISTS messages_by_name; "
+         "DROP INDEX IF EXISTS images_by_message;";
 }
 
 }  // namespace sc::store

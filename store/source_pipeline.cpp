@@ -62,7 +62,7 @@ Result<void> update_capture(Database& db, int64_t capture_id, const CaptureEnd& 
 }
 
 DecodePipeline::DecodePipeline(Database& db, int64_t capture_id, const capture::ImportOptions& options)
-    : writer_(db, capture_id, WriterOptions{.redact = options.redact}), fanout_({&writer_, &counter_}) {}
+    : writer_(db, capture_id, WriterOptions{.redact = options.redact, .images = options.images}), fanout_({&writer_, &counter_}) {}
 
 namespace {
 std::vector<capture::FrameConsumer*> with(capture::FrameConsumer* a, capture::FrameConsumer* b,

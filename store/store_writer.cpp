@@ -88,6 +88,7 @@ struct StoreWriter::Op {
   std::vector<ProblemRow> problems;
   std::unique_ptr<Extra> extra;
   std::unique_ptr<AgentRow> agent;  // kAgent
+  std::vector<ImageRow> images;     // Frame: the images it carried
 };
 
 struct StoreWriter::Batch {
@@ -132,7 +133,8 @@ struct StoreWriter::Rows {
                        "UPDATE sessions SET first_ts_ns=min(first_ts_ns, ?2), last_ts_ns=max(last_ts_ns, ?3) "
                        "WHERE id=?1"),
         set_channel_session_(db.handle(), "UPDATE channels SET session=?2 WHERE id=?1"),
-        agent_tables_(db) {
+        agent_tables_(db),
+        image_table_(db) {
     if (auto t = db.query("SELECT id, name FROM names")) {
       for (const auto& r : t->rows) names_[std::get<std::string>(r[1])] = std::get<int64_t>(r[0]);
     }
@@ -173,6 +175,7 @@ struct StoreWriter::Rows {
     // Batches carry their messages' chunks, and commits fall between batches, so
     // every committed message has its bytes committed with it.
     flush_rows();
+    check(image_table_.flush());
     for (uint32_t id : dirty_) counts(channels_[id]);
     dirty_.clear();
     check(db_.exec("COMMIT"));
@@ -286,6 +289,12 @@ struct StoreWriter::Rows {
     check(insert_chunk_.step());
   }
 
+  // Image fields are paths in the protocol description: one id per distinct pointer.
+  int64_t field_id(std::string_view field) {
+    if (auto it = field_ids_.find(field.data()); it != field_ids_.end()) return it->second;
+    return field_ids_[field.data()] = name_id(std::string(field));
+  }
+
   void frame(const Op& op) {
     Channel& ch = channels_[op.conn];
     const int d = op.dir;
@@ -301,6 +310,7 @@ struct StoreWriter::Rows {
                         name_id(*op.name), int64_t{op.body_size}, int64_t{op.wire_size}});
     if (pending_.size() >= kRowsPerInsert) flush_rows();
     for (const auto& p : op.problems) problem(ch, id, op.dir, op.stream_offset, op.ts_ns, p);
+    for (const auto& image : op.images) check(image_table_.insert(id, field_id(image.field), image));
   }
 
   void agent_row(const Op& op) {
@@ -439,6 +449,8 @@ struct StoreWriter::Rows {
   Statement insert_channel_, update_state_, update_counts_, update_tls_, insert_message_, insert_messages_, insert_chunk_,
       insert_problem_, insert_name_, insert_session_, find_session_, touch_session_, set_channel_session_;
   AgentTables agent_tables_;
+  ImageTable image_table_;
+  std::unordered_map<const char*, int64_t> field_ids_;
   std::unordered_map<std::string, int64_t> names_;
   std::unordered_map<uint32_t, Channel> channels_;
   std::unordered_map<uint32_t, int64_t> sessions_;
@@ -483,6 +495,13 @@ struct StoreWriter::Queue {
         : rows(redact, std::move(emit)), conversation(rows) {}
   };
   std::unordered_map<uint32_t, std::unique_ptr<AgentFeed>> agents;
+  // The image feed of each session (by session id) and of each display channel
+  // no session claimed (by 1 << 32 | connection); display channels point at theirs.
+  std::unordered_map<uint64_t, std::unique_ptr<ImageFeed>> image_feeds;
+  std::unordered_map<uint32_t, uint64_t> image_feed_of;   // display connection -> key
+  std::unordered_map<uint32_t, uint32_t> session_of;      // connection -> session id, as joined
+  Op* image_op = nullptr;                                  // the frame whose images are being found
+  uint32_t image_header = 0;
   size_t building_bytes = 0;                         // in all of them
   PackedChunk packed;                                // reused for every chunk
 };
@@ -570,6 +589,8 @@ void StoreWriter::finish() {
   if (!q.worker.joinable()) return;
   for (auto& [conn, feed] : q.agents) feed->conversation.finish(0);
   q.agents.clear();
+  q.image_feeds.clear();
+  q.image_feed_of.clear();
   for (auto& [key, b] : q.building) seal(b);
   q.building.clear();
   {
@@ -598,22 +619,24 @@ void StoreWriter::on_open(const capture::ConnectionInfo& c) {
 void StoreWriter::on_frame(const capture::ConnectionInfo& c, const framing::Frame& f, const framing::ChannelState& s,
                            const decode::DecodedFrame& d) {
   Queue& q = *queue_;
+  const auto dir = static_cast<uint8_t>(f.dir);
+  // A chunk holds one contiguous run of its stream: a gap starts a new one. Sealed
+  // before the frame's op is pushed: sealing pushes an op of its own.
+  Building& b = q.building[uint64_t{c.id} << 1 | dir];
+  if (!b.bytes.empty() && b.start + b.bytes.size() != f.stream_offset) seal(b);
+  if (b.bytes.empty()) {
+    b.conn = c.id;
+    b.dir = dir;
+    b.start = f.stream_offset;
+  }
   Op& op = push(kFrame, c);
-  op.dir = static_cast<uint8_t>(f.dir);
+  op.dir = dir;
   op.ts_ns = f.ts_ns;
   op.stream_offset = f.stream_offset;
   op.serial = f.serial;
   if ((f.def && !f.def->is_link()) || (!f.def && !f.undecodable)) op.type = f.type;
   op.body_size = static_cast<uint32_t>(f.body.size());
   op.wire_size = static_cast<uint32_t>(f.wire.size());
-  // A chunk holds one contiguous run of its stream: a gap starts a new one.
-  Building& b = q.building[uint64_t{c.id} << 1 | op.dir];
-  if (!b.bytes.empty() && b.start + b.bytes.size() != f.stream_offset) seal(b);
-  if (b.bytes.empty()) {
-    b.conn = c.id;
-    b.dir = op.dir;
-    b.start = f.stream_offset;
-  }
   const size_t wire_at = b.bytes.size();
   b.bytes.insert(b.bytes.end(), f.wire.begin(), f.wire.end());
   q.building_bytes += f.wire.size();
@@ -635,6 +658,14 @@ void StoreWriter::on_frame(const capture::ConnectionInfo& c, const framing::Fram
       op.problems.push_back({0, decode::Severity::Warning, "unknown_type", "",
                              "message type " + std::to_string(f.type) + " is not defined for the " +
                                  reg.channel_name(s.channel_type) + " channel in this direction; kept as bytes"});
+    }
+  }
+  if (f.def && s.channel_type == SPICE_CHANNEL_DISPLAY) {
+    if (ImageFeed* feed = image_feed(c.id)) {
+      q.image_op = &op;
+      q.image_header = header;
+      feed->on_frame(c.id, f.ts_ns, d);
+      q.image_op = nullptr;
     }
   }
   if (b.bytes.size() >= options_.chunk_bytes) seal(b);
@@ -664,6 +695,28 @@ void StoreWriter::on_channel_known(const capture::ConnectionInfo& c, const frami
     if (s.midstream) feed->conversation.start_midstream();
     queue_->agents[c.id] = std::move(feed);
   }
+}
+
+// The feed a display channel's frames go to: its session's, or its own when no
+// session claimed it (a capture that starts mid-session may never show the link).
+ImageFeed* StoreWriter::image_feed(uint32_t conn) {
+  Queue& q = *queue_;
+  if (!options_.images) return nullptr;
+  auto of = q.image_feed_of.find(conn);
+  if (of == q.image_feed_of.end()) {
+    const auto session = q.session_of.find(conn);
+    const uint64_t key = session != q.session_of.end() ? uint64_t{session->second} : (uint64_t{1} << 32 | conn);
+    of = q.image_feed_of.emplace(conn, key).first;
+  }
+  auto& feed = q.image_feeds[of->second];
+  if (!feed) {
+    feed = std::make_unique<ImageFeed>(
+        [&q](ImageRow row) { q.image_op->images.push_back(std::move(row)); },
+        [&q](const decode::Diagnostic& x, uint32_t at) {
+          q.image_op->problems.push_back({q.image_header + at + x.offset, x.severity, x.code, x.path, x.text});
+        });
+  }
+  return feed.get();
 }
 
 void StoreWriter::push_agent(uint32_t conn, AgentRow row) {
@@ -699,6 +752,10 @@ void StoreWriter::on_close(const capture::ConnectionInfo& c, const framing::Chan
     it->second->conversation.finish(ts);
     q.agents.erase(it);
   }
+  if (auto it = q.image_feed_of.find(c.id); it != q.image_feed_of.end() && it->second >> 32) {
+    q.image_feeds.erase(it->second);
+    q.image_feed_of.erase(it);
+  }
   Op& op = push(kClose, c);
   op.ts_ns = ts;
   op.extra = std::make_unique<Extra>();
@@ -717,8 +774,19 @@ void StoreWriter::push_session(uint8_t kind, uint32_t connection, const session:
   op.extra->last_ts = s.last_ts_ns;
 }
 
-void StoreWriter::on_channel_joined(uint32_t connection, session::Session& s) { push_session(kJoined, connection, s); }
+void StoreWriter::on_channel_joined(uint32_t connection, session::Session& s) {
+  queue_->session_of[connection] = s.session_id;
+  push_session(kJoined, connection, s);
+}
 
-void StoreWriter::on_session_end(session::Session& s) { push_session(kSessionEnd, 0, s); }
+void StoreWriter::on_session_end(session::Session& s) {
+  Queue& q = *queue_;
+  q.image_feeds.erase(s.session_id);
+  for (uint32_t conn : s.channels) {
+    q.session_of.erase(conn);
+    q.image_feed_of.erase(conn);
+  }
+  push_session(kSessionEnd, 0, s);
+}
 
 }  // namespace sc::store

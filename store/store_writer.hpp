@@ -2,7 +2,9 @@
 // Writes decoded SPICE traffic into the store, for every source (capture files
 // today, the recorder and live capture next): one channel row per connection, one
 // compact message row per frame, each channel direction's bytes once, in LZ4
-// chunks, one problem row per diagnostic, sessions as the session tracker finds them.
+// chunks, one problem row per diagnostic, sessions as the session tracker finds them,
+// the agent tables from each main channel and the images table from each
+// session's display channels.
 //
 // The SQLite work runs on a worker thread; the caller's thread only copies what a
 // frame needs into a batch. The worker commits at least every `commit_interval`,
@@ -14,6 +16,7 @@
 #include "capture/decode_fanout.hpp"
 #include "store/agent_rows.hpp"
 #include "store/database.hpp"
+#include "store/image_rows.hpp"
 
 namespace sc::store {
 
@@ -21,6 +24,9 @@ struct WriterOptions {
   schema::SecretMask redact = schema::kSecretNone;  // secret classes stored as zeros
   std::chrono::milliseconds commit_interval{1000};
   size_t chunk_bytes = 128 * 1024;  // a stream chunk is cut once it holds this much
+  // Decode display images into the images table (store/image_rows.hpp). Off by
+  // default: it doubles the import time of a text console's capture.
+  bool images = false;
 };
 
 class StoreWriter : public capture::FrameConsumer {
@@ -64,6 +70,7 @@ class StoreWriter : public capture::FrameConsumer {
   void push_session(uint8_t kind, uint32_t connection, const session::Session& s);
   void hand_over();
   void push_agent(uint32_t conn, AgentRow row);
+  ImageFeed* image_feed(uint32_t conn);
 
   std::unique_ptr<Rows> rows_;
   std::unique_ptr<Queue> queue_;

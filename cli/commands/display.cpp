@@ -19,6 +19,7 @@
 #include "cli/filters.hpp"
 #include "cli/output.hpp"
 #include "store/display_replay.hpp"
+#include "store/image_rows.hpp"
 #include "util/png.hpp"
 
 namespace sc::cli {
@@ -359,9 +360,9 @@ struct ImagesArgs {
   int64_t limit = 50;
 };
 
-std::string short_field(const std::string& path) {
+std::string short_field(std::string_view path) {
   // display.draw_copy.data.src_bitmap -> draw_copy.src_bitmap
-  std::string s = path.starts_with("display.") ? path.substr(8) : path;
+  std::string s(path.starts_with("display.") ? path.substr(8) : path);
   if (const auto at = s.find(".data."); at != std::string::npos) s.erase(at, 5);
   return s;
 }
@@ -396,8 +397,8 @@ class ImageLister : public display::DisplayListener {
                             Cell{int64_t{i.width}}, Cell{int64_t{i.height}}, Cell{static_cast<int64_t>(i.payload_bytes)},
                             Cell{static_cast<int64_t>(i.decoded_bytes)},
                             Cell{std::string(display::cache_op_name(i.cache))}, Cell{int64_t{i.lossy}},
-                            Cell{std::string(i.fault ? i.fault->code : i.decoded ? "decoded" : "")},
-                            i.fault ? Cell{i.fault->text} : Cell{}});
+                            Cell{std::string(store::image_status_name(store::image_status(i)))},
+                            i.fault ? Cell{i.fault->code + ": " + i.fault->text} : Cell{}});
     }
     ++listed;
   }

@@ -26,6 +26,7 @@ struct ImportArgs {
   bool quiet = false;
   std::optional<std::string> redact;  // secret classes, "all" when --redact has no value
   bool progress = false;
+  bool images = false;
 };
 
 // One line on a terminal, rewritten in place: done, rate, ETA.
@@ -128,6 +129,7 @@ int run_import(ImportArgs a) {
   capture::ImportOptions options;
   options.ports = a.ports;
   options.redact = redact;
+  options.images = a.images;
   nlohmann::json report = nlohmann::json::array();
   int exit_code = kExitOk;
   for (const auto& f : a.files) {
@@ -198,6 +200,11 @@ void register_import(CLI::App& app) {
       "are decoded mid-session automatically; a capture with no complete connection at\n"
       "all needs the server port (--port). TLS channels are listed, not decoded: record\n"
       "them through `spice-capture record` to see inside.\n\n"
+      "With --images every image the display channels carry is decoded, with the\n"
+      "client's caches and GLZ dictionary, into the images table (codec, sizes, cache\n"
+      "operation, status), and a bad image is a problem row naming its message and\n"
+      "offset. It is off by default because it can double the import time (a text\n"
+      "console sends an image per glyph); `render` and `images` decode on demand.\n\n"
       "The database can be queried while an import runs (it commits every second).\n"
       "Ctrl-C stops the import and keeps what was read (the capture is marked\n"
       "'interrupted').\n\n"
@@ -205,6 +212,7 @@ void register_import(CLI::App& app) {
       "  spice-capture import session.pcap --db session.db\n"
       "  spice-capture import late-start.pcapng --port 5930 --db s.db\n"
       "  spice-capture import a.pcap b.pcap --json\n"
+      "  spice-capture import display.pcap --images --db s.db   # then: SELECT type, count(*) FROM images GROUP BY 1\n"
       "  spice-capture import customer.pcap --redact --db shareable.db\n"
       "  spice-capture import support.pcap --redact=clipboard,files --db s.db\n\n"
       "Exit codes: 0 ok, 3 file missing/unreadable, 4 not a capture, 5 no SPICE,\n"
@@ -221,6 +229,7 @@ void register_import(CLI::App& app) {
                   "whole in the stored stream")
       ->expected(0, 1);
   cmd->add_flag("--json", args->json, "Print a JSON summary per file");
+  cmd->add_flag("--images", args->images, "Decode display images into the images table (and bad ones into problems)");
   cmd->add_flag("--progress", args->progress, "Show progress even when stderr is not a terminal");
   cmd->add_flag("-q,--quiet", args->quiet, "Print nothing but errors (no progress)");
   cmd->callback([args] { throw CLI::RuntimeError(run_import(*args)); });

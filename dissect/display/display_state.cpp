@@ -91,10 +91,11 @@ struct DisplayState::Impl {
     return ImageContext{.pixmaps = pixmaps[ch->pixmap_cache],
                         .palettes = ch->palettes,
                         .glz = dictionary(ch->glz_dictionary, ch->glz_window),
-                        .surface = [this](uint32_t id) -> const image::Pixels* {
-                          const auto it = ch->surfaces.find(id);
-                          return it == ch->surfaces.end() ? nullptr : &it->second.pixels();
-                        },
+                        .surface = !options.draw ? std::function<const image::Pixels*(uint32_t)>{}
+                                                 : [this](uint32_t id) -> const image::Pixels* {
+                                                     const auto it = ch->surfaces.find(id);
+                                                     return it == ch->surfaces.end() ? nullptr : &it->second.pixels();
+                                                   },
                         .limits = options.limits};
   }
 
@@ -108,7 +109,7 @@ struct DisplayState::Impl {
       ++counters.image_failures;
       const auto& f = *r.info.fault;
       problem(f.code == "missing_reference" ? decode::Severity::Warning : decode::Severity::Error, "image_" + f.code,
-              static_cast<uint32_t>(f.offset), r.info.field, image_type_name(r.info.type) + " image " +
+              static_cast<uint32_t>(f.offset), std::string(r.info.field), image_type_name(r.info.type) + " image " +
               std::to_string(r.info.id) + ": " + f.text);
     }
     if (listener) listener->on_image(conn, ts, r.info, r.get());

@@ -124,13 +124,48 @@ const PixmapCache::Entry* PixmapCache::find(uint64_t id) const {
   return it == entries_.end() ? nullptr : &it->second;
 }
 
+namespace {
+uint64_t pixel_count(const PixmapCache::Entry& e) {
+  return e.pixels ? uint64_t{e.pixels->width} * e.pixels->height : 0;
+}
+}  // namespace
+
+bool PixmapCache::put(uint64_t id, Entry e) {
+  const auto it = entries_.find(id);
+  const uint64_t old = it == entries_.end() ? 0 : pixel_count(it->second);
+  const uint64_t want = pixel_count(e);
+  if (pixels_ - old + want > max_pixels_) {
+    // The client would hold the new image, not the old one: keep neither.
+    if (it != entries_.end()) {
+      pixels_ -= old;
+      entries_.erase(it);
+    }
+    return false;
+  }
+  pixels_ = pixels_ - old + want;
+  entries_.insert_or_assign(id, std::move(e));
+  return true;
+}
+
+void PixmapCache::erase(uint64_t id) {
+  if (const auto it = entries_.find(id); it != entries_.end()) {
+    pixels_ -= pixel_count(it->second);
+    entries_.erase(it);
+  }
+}
+
+void PixmapCache::clear() {
+  entries_.clear();
+  pixels_ = 0;
+}
+
 const std::vector<uint32_t>* PaletteCache::find(uint64_t id) const {
   const auto it = entries_.find(id);
   return it == entries_.end() ? nullptr : &it->second;
 }
 
 std::string_view cache_op_name(CacheOp op) {
-  static constexpr std::array<std::string_view, 5> kNames = {"", "store", "replace", "hit", "miss"};
+  static constexpr std::array<std::string_view, 6> kNames = {"", "store", "replace", "hit", "miss", "dropped"};
   return kNames[static_cast<size_t>(op)];
 }
 
@@ -150,7 +185,7 @@ std::string image_type_name(uint8_t type) {
 ResolvedImage resolve_image(const decode::FieldView& img, ImageContext& ctx, bool as_mask) {
   ResolvedImage out;
   ImageInfo& info = out.info;
-  info.field = std::string(img.path());
+  info.field = img.path();
   const decode::FieldView descriptor = img.get("descriptor");
   info.offset = descriptor ? descriptor.offset() : img.offset();
   info.id = img.number("descriptor.id");
@@ -178,7 +213,8 @@ ResolvedImage resolve_image(const decode::FieldView& img, ImageContext& ctx, boo
     }
     case SPICE_IMAGE_TYPE_SURFACE: {
       const auto sid = static_cast<uint32_t>(img.number("surface_id"));
-      out.surface = ctx.surface ? ctx.surface(sid) : nullptr;
+      if (!ctx.surface) return out;
+      out.surface = ctx.surface(sid);
       if (!out.surface) {
         info.fault = image::fault("missing_surface", info.offset, "surface " + std::to_string(sid) + " does not exist");
       } else {
@@ -204,8 +240,10 @@ ResolvedImage resolve_image(const decode::FieldView& img, ImageContext& ctx, boo
   info.decoded = true;
   info.decoded_bytes = pixels->bytes();
   if (info.flags & (SPICE_IMAGE_FLAGS_CACHE_ME | SPICE_IMAGE_FLAGS_CACHE_REPLACE_ME)) {
-    info.cache = ctx.pixmaps.find(info.id) ? CacheOp::Replace : CacheOp::Store;
-    ctx.pixmaps.put(info.id, {pixels, info.lossy});
+    const bool replace = ctx.pixmaps.find(info.id) != nullptr;
+    info.cache = !ctx.pixmaps.put(info.id, {pixels, info.lossy}) ? CacheOp::Dropped
+                 : replace                                       ? CacheOp::Replace
+                                                                 : CacheOp::Store;
   }
   out.pixels = std::move(pixels);
   return out;

@@ -24,20 +24,27 @@ namespace sc::display {
 using PixelsRef = std::shared_ptr<const image::Pixels>;
 
 // The client's pixmap cache: images the server told it to keep, by image id.
+// A real client's cache is as large as it told the server, and the server keeps
+// within it; a capture is not trusted to, so the pixels held are capped
+// (`max_pixels`) and an image that would pass the cap is not kept.
 class PixmapCache {
  public:
   struct Entry {
     PixelsRef pixels;
     bool lossy = false;
   };
+  explicit PixmapCache(uint64_t max_pixels = uint64_t{1} << 28) : max_pixels_(max_pixels) {}
   const Entry* find(uint64_t id) const;
-  void put(uint64_t id, Entry e) { entries_[id] = std::move(e); }
-  void erase(uint64_t id) { entries_.erase(id); }
-  void clear() { entries_.clear(); }
+  // False (and nothing kept) when the entry would take the cache past its cap.
+  bool put(uint64_t id, Entry e);
+  void erase(uint64_t id);
+  void clear();
   size_t size() const { return entries_.size(); }
+  uint64_t pixels() const { return pixels_; }
 
  private:
   std::map<uint64_t, Entry> entries_;
+  uint64_t pixels_ = 0, max_pixels_;
 };
 
 class PaletteCache {
@@ -51,11 +58,14 @@ class PaletteCache {
   std::map<uint64_t, std::vector<uint32_t>> entries_;
 };
 
-enum class CacheOp : uint8_t { None, Store, Replace, Hit, Miss };
+// Dropped: the server asked for it to be kept, the cache's cap refused it.
+enum class CacheOp : uint8_t { None, Store, Replace, Hit, Miss, Dropped };
 std::string_view cache_op_name(CacheOp op);
 
 struct ImageInfo {
-  std::string field;             // dotted path of the image pointer: display.draw_copy.data.src_bitmap
+  // Dotted path of the image pointer (display.draw_copy.data.src_bitmap), in the
+  // protocol description: valid for the life of the program.
+  std::string_view field;
   uint32_t offset = 0;           // body offset of the Image
   uint64_t id = 0;               // descriptor.id
   uint8_t type = 0;              // SPICE_IMAGE_TYPE_*
@@ -74,7 +84,9 @@ struct ImageContext {
   PixmapCache& pixmaps;
   PaletteCache& palettes;
   image::GlzDictionary& glz;
-  std::function<const image::Pixels*(uint32_t surface_id)> surface;  // SURFACE images
+  // SURFACE images; empty when surfaces are not drawn (the image is then not
+  // decoded, which is no fault of the image).
+  std::function<const image::Pixels*(uint32_t surface_id)> surface;
   image::Limits limits;
 };
 

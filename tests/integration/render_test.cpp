@@ -12,6 +12,7 @@
 #include <set>
 
 #include "peer_session.hpp"
+#include "store/database.hpp"
 
 namespace sc::test {
 namespace {
@@ -46,7 +47,7 @@ TEST_P(Render, MatchesTheClientsPicture) {
   ASSERT_FALSE(c.is_null()) << GetParam() << " was not recorded (see the fixture's output)";
   const auto work = temp_dir("render-" + GetParam());
   const std::string db = (work / "s.db").string();
-  auto imported = run(spice_capture() + " import " + c["pcap"].get<std::string>() + " -q --db " + db);
+  auto imported = run(spice_capture() + " import " + c["pcap"].get<std::string>() + " -q --images --db " + db);
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
 
   auto marks = run(spice_capture() + " messages --db " + db + " --name display.mark --json -l 1", 60, true);
@@ -98,6 +99,40 @@ TEST_P(Render, MatchesTheClientsPicture) {
   for (const auto& want : c["expect"]) {
     EXPECT_TRUE(decoded.count(want.get<std::string>())) << GetParam() << ": no " << want << " image was decoded";
   }
+
+  // import --images found the same images, in the same order, as `images` (which
+  // decodes the session, its first, again on demand, drawing as it goes): one
+  // images row each.
+  ASSERT_FALSE(list.empty());
+  auto store = store::Database::open(db, store::Database::Mode::ReadOnly);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto rows = store->query(
+      "SELECT message, type, width, height, compressed_size, decoded_size, cache, status, image_id FROM images "
+      "WHERE channel IN (SELECT id FROM channels WHERE session = (SELECT session FROM channels WHERE id = ?1)) "
+      "ORDER BY id",
+      {store::Cell{list[0]["channel"].get<int64_t>()}});
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  ASSERT_EQ(rows->rows.size(), list.size());
+  for (size_t k = 0; k < list.size(); ++k) {
+    const auto& row = rows->rows[k];
+    const auto& i = list[k];
+    auto num = [&](int col) { return std::get<int64_t>(row[col]); };
+    auto text = [&](int col) { return std::get<std::string>(row[col]); };
+    SCOPED_TRACE(i.dump());
+    EXPECT_EQ(num(0), i["message"].get<int64_t>());
+    EXPECT_EQ(text(1), i["type"].get<std::string>());
+    EXPECT_EQ(num(2), i["width"].get<int64_t>());
+    EXPECT_EQ(num(3), i["height"].get<int64_t>());
+    EXPECT_EQ(num(4), i["bytes"].get<int64_t>());
+    EXPECT_EQ(num(5), i["decoded_bytes"].get<int64_t>());
+    EXPECT_EQ(text(6), i["cache"].get<std::string>());
+    // Import draws nothing, so an image taken from a surface is not decoded there.
+    EXPECT_EQ(text(7), i["type"] == "surface" ? "not_decoded" : i["status"].get<std::string>());
+    EXPECT_EQ(num(8), i["image_id"].get<int64_t>());
+  }
+  auto bad = store->query("SELECT count(*) FROM problems WHERE code LIKE 'image_%'");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(std::get<int64_t>(bad->rows[0][0]), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sessions, Render, testing::ValuesIn(kCases),

@@ -204,28 +204,6 @@ void put_be(Bytes& out, uint64_t v, int width) {
   for (int i = width; i-- > 0;) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
-std::string hex(const Bytes& b) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (uint8_t c : b) (s += kHex[c >> 4]) += kHex[c & 15];
-  return s;
-}
-
-// A draw_copy whose source image is `image_case` (the Image switch's case) of
-// `type`, with `fields` (its payload as "data" among them) in that case.
-Bytes draw_copy(uint8_t type, const std::string& image_case, nlohmann::json fields) {
-  nlohmann::json j = {
-      {"base", {{"surface_id", 0}, {"box", {{"top", 0}, {"left", 0}, {"bottom", 2}, {"right", 3}}}, {"clip", {{"type", 0}}}}},
-      {"data",
-       {{"src_bitmap", {{"descriptor", {{"id", 7}, {"type", type}, {"flags", 0}, {"width", 3}, {"height", 2}}},
-                        {image_case, fields}}},
-        {"src_area", {{"top", 0}, {"left", 0}, {"bottom", 2}, {"right", 3}}},
-        {"rop_descriptor", SPICE_ROPD_OP_PUT},
-        {"scale_mode", 0},
-        {"mask", {{"flags", 0}, {"pos", {{"x", 0}, {"y", 0}}}, {"bitmap", nullptr}}}}}};
-  return encode(msg(SPICE_CHANNEL_DISPLAY, Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY), j);
-}
-
 nlohmann::json src_bitmap(const Bytes& body) {
   return decode_json(SPICE_CHANNEL_DISPLAY, Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY, body)["data"]["src_bitmap"];
 }

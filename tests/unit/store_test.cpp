@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "capture/decode_fanout.hpp"
@@ -95,8 +96,9 @@ class Store : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  // Main (with a UTF-8 name), inputs (three keys), display (init with cache ids).
-  void record(sc::store::StoreWriter& writer) {
+  // Main (with a UTF-8 name), inputs (three keys), display (init with cache ids,
+  // then `display_traffic`).
+  void record(sc::store::StoreWriter& writer, const std::function<void(Channel&)>& display_traffic = {}) {
     sc::capture::DecodeFanout fanout({&writer});
     Channel main(fanout, 1);
     main.link(SPICE_CHANNEL_MAIN, 0);
@@ -112,6 +114,7 @@ class Store : public ::testing::Test {
                         {{"pixmap_cache_id", 1}, {"pixmap_cache_size", 1 << 20}, {"glz_dictionary_id", 2},
                          {"glz_dictionary_window_size", 4096}}));
     tracked_ = fanout.tracker().session_of(3) ? fanout.tracker().session_of(3)->display_caches[3] : tracked_;
+    if (display_traffic) display_traffic(display);
     EXPECT_EQ(fanout.tracker().live_sessions(), 1u);
     inputs.close();
     display.close();
@@ -152,6 +155,75 @@ TEST_F(Store, SessionsChannelsAndMessages) {
   EXPECT_EQ(tracked_.pixmap_cache_id, 1);
   EXPECT_EQ(tracked_.glz_dictionary_id, 2);
   EXPECT_EQ(tracked_.glz_dictionary_window, 4096);
+}
+
+// With images on, every Image a display message carries is a row of `images`
+// (decoded with the client's pixmap cache), and a bad one is also a problem row
+// that names its message and the offset in the body.
+TEST_F(Store, ImagesAreRowsAndBadImagesAreProblems) {
+  sc::store::StoreWriter writer(*db_, 1, {.images = true});
+  Bytes pixels;
+  for (uint32_t p = 0; p < 6; ++p) append(pixels, u32(0x00102030u * (p + 1)));
+  const json bitmap = {{"format", SPICE_BITMAP_FMT_32BIT}, {"flags", SPICE_BITMAP_FLAGS_TOP_DOWN}, {"x", 3}, {"y", 2},
+                       {"stride", 12}, {"palette", nullptr}, {"data", hex(pixels)}};
+  Bytes bad_lz(40, 0xee);  // no LZ magic
+  record(writer, [&](Channel& display) {
+    display.send(Direction::S2C, SPICE_MSG_DISPLAY_SURFACE_CREATE,
+                 encode(msg(SPICE_CHANNEL_DISPLAY, Direction::S2C, SPICE_MSG_DISPLAY_SURFACE_CREATE),
+                        {{"surface_id", 0}, {"width", 3}, {"height", 2}, {"format", SPICE_SURFACE_FMT_32_xRGB},
+                         {"flags", SPICE_SURFACE_FLAGS_PRIMARY}}));
+    display.send(Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY,
+                 draw_copy(SPICE_IMAGE_TYPE_BITMAP, "bitmap", bitmap, 41, SPICE_IMAGE_FLAGS_CACHE_ME));
+    display.send(Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY, draw_copy(SPICE_IMAGE_TYPE_FROM_CACHE, "", {}, 41));
+    display.send(Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY, draw_copy(SPICE_IMAGE_TYPE_FROM_CACHE, "", {}, 42));
+    display.send(Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY,
+                 draw_copy(SPICE_IMAGE_TYPE_LZ_RGB, "lz_rgb", {{"data", hex(bad_lz)}}, 43));
+  });
+  const auto rows = q("SELECT i.type, i.cache, i.status, i.width, i.height, i.decoded_size, i.image_id, i.fault_code, "
+                      "i.field, m.name FROM images i JOIN messages m ON m.id = i.message ORDER BY i.id");
+  ASSERT_EQ(rows.rows.size(), 4u);
+  auto text = [&](size_t r, int c) { return std::get<std::string>(rows.rows[r][c]); };
+  auto num = [&](size_t r, int c) { return std::get<int64_t>(rows.rows[r][c]); };
+  EXPECT_EQ(text(0, 0), "bitmap");
+  EXPECT_EQ(text(0, 1), "store");
+  EXPECT_EQ(text(0, 2), "decoded");
+  EXPECT_EQ(num(0, 3), 3);
+  EXPECT_EQ(num(0, 4), 2);
+  EXPECT_EQ(num(0, 5), 3 * 2 * 4);
+  EXPECT_EQ(text(0, 8), "display.draw_copy.data.src_bitmap");
+  EXPECT_EQ(text(0, 9), "display.draw_copy");
+  EXPECT_EQ(text(1, 0), "from_cache");
+  EXPECT_EQ(text(1, 1), "hit");
+  EXPECT_EQ(text(1, 2), "decoded");
+  EXPECT_EQ(text(2, 1), "miss");
+  EXPECT_EQ(text(2, 2), "failed");
+  EXPECT_EQ(text(2, 7), "missing_reference");
+  EXPECT_EQ(text(3, 0), "lz_rgb");
+  EXPECT_EQ(text(3, 2), "failed");
+  EXPECT_EQ(num(3, 6), 43);
+
+  // The bad LZ image: a problem of its message, at an offset inside the image.
+  const auto p = q("SELECT p.code, p.offset, p.message, i.offset, i.fault_offset, m.size FROM problems p "
+                   "JOIN images i ON i.message = p.message JOIN message_rows m ON m.id = p.message "
+                   "WHERE i.image_id = 43 AND p.code LIKE 'image_%'");
+  ASSERT_EQ(p.rows.size(), 1u);
+  const int64_t problem_at = std::get<int64_t>(p.rows[0][1]), image_at = std::get<int64_t>(p.rows[0][3]);
+  const int64_t header = 6;  // mini header: problem offsets count it, image offsets are in the body
+  EXPECT_GE(problem_at - header, image_at);
+  EXPECT_LT(problem_at - header, std::get<int64_t>(p.rows[0][5]));
+  EXPECT_EQ(problem_at - header, std::get<int64_t>(p.rows[0][4]));
+  // A cache miss is a warning of its own message too.
+  EXPECT_EQ(std::get<int64_t>(one("SELECT count(*) FROM problems WHERE code = 'image_missing_reference'")), 1);
+}
+
+// Without images (the default), the table stays empty.
+TEST_F(Store, ImagesAreOffByDefault) {
+  sc::store::StoreWriter writer(*db_, 1);
+  record(writer, [&](Channel& display) {
+    display.send(Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY, draw_copy(SPICE_IMAGE_TYPE_FROM_CACHE, "", {}, 42));
+  });
+  EXPECT_EQ(std::get<int64_t>(one("SELECT count(*) FROM messages WHERE name = 'display.draw_copy'")), 1);
+  EXPECT_EQ(std::get<int64_t>(one("SELECT count(*) FROM images")), 0);
 }
 
 TEST_F(Store, FieldsAreDecodedOnDemand) {
@@ -322,7 +394,7 @@ TEST(StoreSchema, VersionTwoGetsTheAgentTablesWhenOpenedForWriting) {
     auto db = sc::store::Database::open(path, sc::store::Database::Mode::ReadWrite);
     ASSERT_TRUE(db.ok()) << db.error().message;
     // Back to what version 2 had.
-    ASSERT_TRUE(db->exec("DROP TABLE clipboard; DROP TABLE file_transfers; DROP TABLE agent_messages; "
+    ASSERT_TRUE(db->exec("DROP VIEW images; DROP TABLE image_rows; DROP TABLE clipboard; DROP TABLE file_transfers; DROP TABLE agent_messages; "
                          "DROP INDEX problems_by_code; ALTER TABLE problems DROP COLUMN ts_ns; "
                          "ALTER TABLE captures DROP COLUMN interface_drops; "
                          "ALTER TABLE captures DROP COLUMN kernel_drops; ALTER TABLE captures DROP COLUMN received; "
@@ -342,8 +414,9 @@ TEST(StoreSchema, VersionTwoGetsTheAgentTablesWhenOpenedForWriting) {
     EXPECT_TRUE(t.ok()) << table;
   }
   EXPECT_TRUE(db->query("SELECT ts_ns FROM problems").ok());
-  // ... and on through version 4 in the same step.
+  // ... and on through versions 4 and 5 in the same step.
   EXPECT_TRUE(db->query("SELECT received, kernel_drops, interface_drops FROM captures").ok());
+  EXPECT_TRUE(db->query("SELECT count(*) FROM images").ok());
   EXPECT_EQ(std::get<int64_t>(db->query("PRAGMA user_version")->rows[0][0]), sc::store::kSchemaVersion);
   fs::remove(path);
 }
@@ -367,11 +440,13 @@ TEST(StoreSchema, VersionThreeGetsCaptureStatisticsWhenOpenedForWriting) {
   const auto fresh_path = (dir / ("store-v4-" + std::to_string(getpid()) + ".db")).string();
   fs::remove(path);
   fs::remove(fresh_path);
-  std::vector<std::string> fresh_columns;
+  std::vector<std::string> fresh_columns, fresh_image_columns;
   {
     auto fresh = sc::store::Database::open(fresh_path, sc::store::Database::Mode::ReadWrite);
     ASSERT_TRUE(fresh.ok()) << fresh.error().message;
     fresh_columns = columns_of(*fresh, "captures");
+    fresh_image_columns = columns_of(*fresh, "images");
+    EXPECT_FALSE(fresh_image_columns.empty());
     for (const char* c : {"received", "kernel_drops", "interface_drops"}) {
       EXPECT_NE(std::find(fresh_columns.begin(), fresh_columns.end(), c), fresh_columns.end()) << c;
     }
@@ -381,6 +456,7 @@ TEST(StoreSchema, VersionThreeGetsCaptureStatisticsWhenOpenedForWriting) {
     ASSERT_TRUE(db.ok()) << db.error().message;
     // Back to what version 3 had, with one imported capture in it.
     const auto downgraded = db->exec(
+        "DROP VIEW images; DROP TABLE image_rows; "
         "ALTER TABLE captures DROP COLUMN interface_drops; ALTER TABLE captures DROP COLUMN kernel_drops; "
         "ALTER TABLE captures DROP COLUMN received; "
         "INSERT INTO captures (path, status, packets) VALUES ('old.pcap', 'complete', 42); PRAGMA user_version = 3;");
@@ -396,8 +472,9 @@ TEST(StoreSchema, VersionThreeGetsCaptureStatisticsWhenOpenedForWriting) {
   }
   auto db = sc::store::Database::open(path, sc::store::Database::Mode::ReadOnly);
   ASSERT_TRUE(db.ok()) << db.error().message;
-  EXPECT_EQ(std::get<int64_t>(db->query("PRAGMA user_version")->rows[0][0]), 4);
+  EXPECT_EQ(std::get<int64_t>(db->query("PRAGMA user_version")->rows[0][0]), sc::store::kSchemaVersion);
   EXPECT_EQ(columns_of(*db, "captures"), fresh_columns);
+  EXPECT_EQ(columns_of(*db, "images"), fresh_image_columns);
   auto old = db->query("SELECT path, status, packets, received, kernel_drops, interface_drops FROM captures");
   ASSERT_TRUE(old.ok()) << old.error().message;
   ASSERT_EQ(old->rows.size(), 1u);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "dissect/decode/encoder.hpp"
@@ -83,5 +84,31 @@ inline Bytes data_message(framing::HeaderKind kind, uint16_t type, const Bytes& 
 
 constexpr uint32_t kAllCommon = (1u << SPICE_COMMON_CAP_PROTOCOL_AUTH_SELECTION) | (1u << SPICE_COMMON_CAP_AUTH_SPICE) |
                                 (1u << SPICE_COMMON_CAP_MINI_HEADER);
+
+inline std::string hex(const Bytes& b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (uint8_t c : b) (s += kHex[c >> 4]) += kHex[c & 15];
+  return s;
+}
+
+// The body of a display.draw_copy of a 3x2 image onto surface 0 at (0,0): the
+// source image is `image_case` (the Image switch's case: "bitmap", "lz_rgb", ...,
+// or none for the FROM_CACHE types) of `type`, with `fields` (its payload as
+// "data" among them) in that case.
+inline Bytes draw_copy(uint8_t type, const std::string& image_case, json fields, uint64_t id = 7,
+                       uint8_t image_flags = 0) {
+  json image = {{"descriptor", {{"id", id}, {"type", type}, {"flags", image_flags}, {"width", 3}, {"height", 2}}}};
+  if (!image_case.empty()) image[image_case] = std::move(fields);
+  json j = {
+      {"base", {{"surface_id", 0}, {"box", {{"top", 0}, {"left", 0}, {"bottom", 2}, {"right", 3}}}, {"clip", {{"type", 0}}}}},
+      {"data",
+       {{"src_bitmap", std::move(image)},
+        {"src_area", {{"top", 0}, {"left", 0}, {"bottom", 2}, {"right", 3}}},
+        {"rop_descriptor", SPICE_ROPD_OP_PUT},
+        {"scale_mode", 0},
+        {"mask", {{"flags", 0}, {"pos", {{"x", 0}, {"y", 0}}}, {"bitmap", nullptr}}}}}};
+  return encode(msg(SPICE_CHANNEL_DISPLAY, schema::Direction::S2C, SPICE_MSG_DISPLAY_DRAW_COPY), j);
+}
 
 }  // namespace sc::test

@@ -1,0 +1,104 @@
+#include "store/image_rows.hpp"
+
+namespace sc::store {
+
+std::string_view image_status_name(ImageStatus s) {
+  static constexpr std::string_view kNames[] = {"decoded", "failed", "not_decoded"};
+  return kNames[static_cast<size_t>(s)];
+}
+
+ImageStatus image_status(const display::ImageInfo& info) {
+  if (info.fault) return ImageStatus::Failed;
+  return info.decoded ? ImageStatus::Decoded : ImageStatus::NotDecoded;
+}
+
+ImageFeed::ImageFeed(ImageFn on_image, ProblemFn on_problem, image::Limits limits)
+    : image_(std::move(on_image)),
+      problem_(std::move(on_problem)),
+      state_(display::DisplayOptions{.limits = limits, .draw = false}, this) {}
+
+void ImageFeed::on_frame(uint32_t connection, uint64_t ts_ns, const decode::DecodedFrame& frame) {
+  at_ = 0;
+  state_.apply(connection, ts_ns, frame.own, frame.own_body);
+  for (const auto& sub : frame.subs.items) {
+    at_ = sub.offset;
+    state_.apply(connection, ts_ns, sub.decoded, sub.body);
+  }
+}
+
+void ImageFeed::on_image(uint32_t, uint64_t, const display::ImageInfo& info, const image::Pixels*) {
+  ImageRow r;
+  r.field = info.field;
+  r.offset = at_ + info.offset;
+  r.image_id = info.id;
+  r.type = info.type;
+  r.flags = info.flags;
+  r.width = info.width;
+  r.height = info.height;
+  r.compressed = info.payload_bytes;
+  r.decoded = info.decoded_bytes;
+  r.cache = info.cache;
+  r.lossy = info.lossy;
+  r.status = image_status(info);
+  r.fault = info.fault;
+  if (r.fault) r.fault->offset += at_;
+  image_(std::move(r));
+}
+
+void ImageFeed::on_problem(uint32_t, uint64_t, const decode::Diagnostic& d) { problem_(d, at_); }
+
+namespace {
+std::string insert_sql(size_t rows) {
+  std::string sql =
+      "INSERT INTO image_rows (message, field_id, offset, image_id, type, flags, width, height, "
+      "compressed_size, decoded_size, cache, lossy, status, fault_code, fault_offset, fault_text) VALUES ";
+  for (size_t i = 0; i < rows; ++i) sql += i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  return sql;
+}
+}  // namespace
+
+ImageTable::ImageTable(Database& db) : one_(db.handle(), insert_sql(1)), many_(db.handle(), insert_sql(kRowsPerInsert)) {
+  pending_.reserve(kRowsPerInsert);
+}
+
+Result<void> ImageTable::insert(int64_t message, int64_t field_id, const ImageRow& row) {
+  pending_.push_back({message, field_id, row});
+  if (pending_.size() < kRowsPerInsert) return {};
+  auto r = write(many_, pending_);
+  pending_.clear();
+  return r;
+}
+
+Result<void> ImageTable::flush() {
+  Result<void> r;
+  for (const auto& p : pending_) {
+    if (auto one = write(one_, std::span(&p, 1)); !one && r.ok()) r = one;
+  }
+  pending_.clear();
+  return r;
+}
+
+Result<void> ImageTable::write(Statement& st, std::span<const Pending> rows) {
+  auto i64 = [](uint64_t v) { return static_cast<int64_t>(v); };
+  st.reset();
+  int i = 1;
+  for (const Pending& p : rows) {
+    const ImageRow& r = p.row;
+    st.bind(i, p.message).bind(i + 1, p.field_id).bind(i + 2, int64_t{r.offset}).bind(i + 3, i64(r.image_id));
+    st.bind(i + 4, int64_t{r.type}).bind(i + 5, int64_t{r.flags}).bind(i + 6, int64_t{r.width});
+    st.bind(i + 7, int64_t{r.height}).bind(i + 8, i64(r.compressed)).bind(i + 9, i64(r.decoded));
+    st.bind(i + 10, int64_t{static_cast<uint8_t>(r.cache)}).bind(i + 11, int64_t{r.lossy});
+    st.bind(i + 12, int64_t{static_cast<uint8_t>(r.status)});
+    if (r.fault) {
+      st.bind(i + 13, r.fault->code).bind(i + 14, i64(r.fault->offset)).bind(i + 15, r.fault->text);
+    } else {
+      st.bind_null(i + 13).bind_null(i + 14).bind_null(i + 15);
+    }
+    i += 16;
+  }
+  auto done = st.step();
+  if (!done) return done.error();
+  return {};
+}
+
+}  // namespace sc::store

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import ssl
@@ -117,7 +118,10 @@ def parse_args(argv):
     p.add_argument('--image-compression', help='QEMU -spice image-compression= value')
     p.add_argument('--preferred-compression', help='passed to spice_client.py')
     p.add_argument('--clients', default='screenshot,glib',
-                   help='comma list run in order: screenshot, glib')
+                   help='comma list run in order: screenshot, glib, dump (spice-screen-dump: '
+                        'saves the screen every --dump-every seconds for --duration)')
+    p.add_argument('--screen-dump', metavar='PATH', help='the spice-screen-dump binary (for the dump client)')
+    p.add_argument('--dump-every', type=float, default=0.25, help='seconds between the dump client\'s pictures')
     p.add_argument('--port-data', default=DEFAULT_PORT_DATA,
                    help='text the GLib client writes to every port channel')
     p.add_argument('--client-args', default='', metavar='ARGS',
@@ -146,6 +150,8 @@ def parse_args(argv):
     unknown = set(args.client_list) - set(CLIENTS)
     if unknown:
         p.error('unknown client(s): %s' % ', '.join(sorted(unknown)))
+    if 'dump' in args.client_list and not args.screen_dump:
+        p.error('the dump client needs --screen-dump')
     if args.server == 'cmd' and not args.server_cmd:
         p.error('--server cmd needs --server-cmd')
     if args.server != 'cmd' and args.server_cmd:
@@ -539,7 +545,20 @@ def run_glib(args, server, stem):
     return record
 
 
-CLIENTS = {'screenshot': run_screenshot, 'glib': run_glib}
+def run_dump(args, server, stem):
+    out = stem + '.dumps'
+    if os.path.isdir(out):
+        shutil.rmtree(out)  # a previous run's pictures are never taken for this run's
+    index = os.path.join(out, 'shots.json')
+    cmd = [args.screen_dump, '--host', args.host, '--port', str(server.port), '--out', out,
+           '--every', str(args.dump_every), '--duration', str(args.duration)]
+    record = run_client('dump', cmd, args.duration + GLIB_CLIENT_MARGIN_S)
+    require_success(record, index)
+    record['shots'] = index
+    return record
+
+
+CLIENTS = {'screenshot': run_screenshot, 'glib': run_glib, 'dump': run_dump}
 
 
 def missing_channels(expected, records):

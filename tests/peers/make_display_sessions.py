@@ -10,7 +10,12 @@ session's first display mark, when spicy-screenshot saves), for `serve` cases
 OUT/<case>.expected.ppm (the simulator's own frame once its --frames are drawn:
 what the screen holds at the end of the GLib client's session, the last one)
 and OUT/manifest.json: [{name, pcap, shot,
-expected_end, expect: [image types that must appear], lossy: bool}]. `--only NAME,...` records some cases (merged into the manifest).
+expected_end, expect: [image types that must appear], lossy: bool}].
+
+The mid-session cases (MIDSESSION_CASES) have spice-screen-dump (a SpiceClientGLib
+client) as the only client, saving its screen every 0.25 s while the workload
+runs: OUT/<case>.dumps/shots.json lists the pictures with the wall-clock time each
+was taken, in the manifest as `shots`. `--only NAME,...` records some cases (merged into the manifest).
 Exits 1 if a recording failed.
 """
 
@@ -48,6 +53,16 @@ CASES = [
 ]
 
 
+# name, server, options: one client stays connected and saves its screen while the
+# screen changes (QEMU: SeaBIOS and the boot messages; ours: the workload running).
+MIDSESSION_CASES = [
+    ('mid-qemu-glz', 'qemu', 'image-compression=glz', 5),
+    ('mid-serve-desktop-glz', 'serve', '--scenario desktop --frames 60 --image-compression glz', 3),
+    ('mid-serve-office-lz', 'serve', '--scenario office --frames 60 --image-compression lz', 3),
+    ('mid-serve-photo-quic', 'serve', '--scenario photo --frames 20 --fps 8 --image-compression quic', 3),
+]
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--out', required=True)
@@ -62,6 +77,23 @@ def main(argv):
         with open(manifest_path) as f:
             manifest = {c['name']: c for c in json.load(f)}
     failed = []
+    screen_dump = os.path.join(os.path.dirname(os.path.abspath(args.spice_capture)), 'spice-screen-dump')
+    for name, kind, opts, seconds in MIDSESSION_CASES:
+        if only and name not in only:
+            continue
+        stem = os.path.join(args.out, name)
+        server = (QEMU + ',' + opts) if kind == 'qemu' else \
+            '%s serve --addr 127.0.0.1 --port {port} --seed 7 %s' % (shlex.quote(args.spice_capture), opts)
+        cmd = [sys.executable, os.path.join(HERE, 'make_capture.py'), '--out', stem + '.pcap',
+               '--meta', stem + '.json', '--clients', 'dump', '--screen-dump', screen_dump,
+               '--duration', str(seconds), '--server', 'cmd', '--server-cmd', server]
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
+        if r.returncode != 0:
+            failed.append(name)
+            sys.stderr.write('%s: %s\n' % (name, (r.stderr or r.stdout).strip().splitlines()[-1:]))
+            continue
+        manifest[name] = {'name': name, 'pcap': stem + '.pcap', 'shots': stem + '.dumps/shots.json',
+                          'server': server}
     for name, kind, opts, expect, lossy in CASES:
         if only and name not in only:
             continue

@@ -39,6 +39,7 @@ void ImageFeed::on_image(uint32_t, uint64_t, const display::ImageInfo& info, con
   r.decoded = info.decoded_bytes;
   r.cache = info.cache;
   r.lossy = info.lossy;
+  r.glz_references = info.references;
   r.status = image_status(info);
   r.fault = info.fault;
   if (r.fault) r.fault->offset += at_;
@@ -51,8 +52,9 @@ namespace {
 std::string insert_sql(size_t rows) {
   std::string sql =
       "INSERT INTO image_rows (message, field_id, offset, image_id, type, flags, width, height, "
-      "compressed_size, decoded_size, cache, lossy, status, fault_code, fault_offset, fault_text) VALUES ";
-  for (size_t i = 0; i < rows; ++i) sql += i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      "compressed_size, decoded_size, cache, lossy, glz_references, status, fault_code, fault_offset, fault_text) "
+      "VALUES ";
+  for (size_t i = 0; i < rows; ++i) sql += i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   return sql;
 }
 }  // namespace
@@ -88,13 +90,13 @@ Result<void> ImageTable::write(Statement& st, std::span<const Pending> rows) {
     st.bind(i + 4, int64_t{r.type}).bind(i + 5, int64_t{r.flags}).bind(i + 6, int64_t{r.width});
     st.bind(i + 7, int64_t{r.height}).bind(i + 8, i64(r.compressed)).bind(i + 9, i64(r.decoded));
     st.bind(i + 10, int64_t{static_cast<uint8_t>(r.cache)}).bind(i + 11, int64_t{r.lossy});
-    st.bind(i + 12, int64_t{static_cast<uint8_t>(r.status)});
+    st.bind(i + 12, int64_t{r.glz_references}).bind(i + 13, int64_t{static_cast<uint8_t>(r.status)});
     if (r.fault) {
-      st.bind(i + 13, r.fault->code).bind(i + 14, i64(r.fault->offset)).bind(i + 15, r.fault->text);
+      st.bind(i + 14, r.fault->code).bind(i + 15, i64(r.fault->offset)).bind(i + 16, r.fault->text);
     } else {
-      st.bind_null(i + 13).bind_null(i + 14).bind_null(i + 15);
+      st.bind_null(i + 14).bind_null(i + 15).bind_null(i + 16);
     }
-    i += 16;
+    i += 17;
   }
   auto done = st.step();
   if (!done) return done.error();

@@ -33,6 +33,7 @@ struct ImageRow {
   uint64_t compressed = 0, decoded = 0;
   display::CacheOp cache = display::CacheOp::None;
   bool lossy = false;
+  uint32_t glz_references = 0;
   ImageStatus status = ImageStatus::NotDecoded;
   std::optional<image::Fault> fault;  // its offset in the message body
 };

@@ -224,6 +224,7 @@ CREATE TABLE image_rows (
   decoded_size  INTEGER NOT NULL,          -- bytes once decoded (4 per pixel); 0 when not decoded
   cache         INTEGER NOT NULL,          -- 0 none, 1 store, 2 replace, 3 hit, 4 miss, 5 dropped
   lossy         INTEGER NOT NULL,          -- JPEG paths (and cache hits of lossy images)
+  glz_references INTEGER NOT NULL,         -- GLZ: copies taken from earlier images (0: self-contained)
   status        INTEGER NOT NULL,          -- 0 decoded, 1 failed, 2 not_decoded
   fault_code    TEXT,                      -- why it failed: missing_reference, truncated, ...
   fault_offset  INTEGER,                   -- body offset the fault names
@@ -234,7 +235,7 @@ CREATE VIEW images AS
          )sql") + cases("i.type", [](int v) { return display::image_type_name(static_cast<uint8_t>(v)); }, 256) +
            " ELSE 'type_' || i.type END AS type, i.flags, i.width, i.height, i.compressed_size, i.decoded_size, " +
            cases("i.cache", [](int v) { return display::cache_op_name(static_cast<display::CacheOp>(v)); }, 6) +
-           " ELSE '' END AS cache, i.lossy, " +
+           " ELSE '' END AS cache, i.lossy, i.glz_references, " +
            cases("i.status", [](int v) { return image_status_name(static_cast<ImageStatus>(v)); }, 3) +
            " END AS status, i.fault_code, i.fault_offset, i.fault_text\n"
            "  FROM image_rows i JOIN message_rows m ON m.id = i.message JOIN names n ON n.id = i.field_id;\n";

@@ -374,7 +374,7 @@ class ImageLister : public display::DisplayListener {
   uint64_t seen = 0, listed = 0, exported = 0;
   std::string error;
   store::Table table{{"message", "time", "channel", "field", "image_id", "type", "width", "height", "bytes",
-                      "decoded_bytes", "cache", "lossy", "status", "problem"},
+                      "decoded_bytes", "cache", "lossy", "glz_references", "status", "problem"},
                      {}};
 
   void on_image(uint32_t conn, uint64_t ts, const display::ImageInfo& i, const image::Pixels* px) override {
@@ -397,6 +397,7 @@ class ImageLister : public display::DisplayListener {
                             Cell{int64_t{i.width}}, Cell{int64_t{i.height}}, Cell{static_cast<int64_t>(i.payload_bytes)},
                             Cell{static_cast<int64_t>(i.decoded_bytes)},
                             Cell{std::string(display::cache_op_name(i.cache))}, Cell{int64_t{i.lossy}},
+                            Cell{int64_t{i.references}},
                             Cell{std::string(store::image_status_name(store::image_status(i)))},
                             i.fault ? Cell{i.fault->code + ": " + i.fault->text} : Cell{}});
     }

@@ -81,7 +81,7 @@ Decoded<Pixels> decode_by_type(uint8_t type, const decode::FieldView& img, Image
     }
     case SPICE_IMAGE_TYPE_GLZ_RGB: {
       const auto [data, at] = payload("lz_rgb.data");
-      return with_offset(image::decode_glz(data, ctx.glz, ctx.limits), at);
+      return with_offset(image::decode_glz(data, ctx.glz, ctx.limits, &info.references), at);
     }
     case SPICE_IMAGE_TYPE_LZ_PLT: {
       image::Fault why;
@@ -93,7 +93,8 @@ Decoded<Pixels> decode_by_type(uint8_t type, const decode::FieldView& img, Image
     case SPICE_IMAGE_TYPE_ZLIB_GLZ_RGB: {
       const auto [data, at] = payload("zlib_glz.data");
       return with_offset(
-          image::decode_zlib_glz(data, static_cast<uint32_t>(img.number("zlib_glz.glz_data_size")), ctx.glz, ctx.limits),
+          image::decode_zlib_glz(data, static_cast<uint32_t>(img.number("zlib_glz.glz_data_size")), ctx.glz, ctx.limits,
+                                 &info.references),
           at);
     }
     case SPICE_IMAGE_TYPE_LZ4: {

@@ -74,6 +74,7 @@ struct ImageInfo {
   uint64_t payload_bytes = 0;    // compressed size on the wire
   uint64_t decoded_bytes = 0;    // width * height * 4 once decoded
   CacheOp cache = CacheOp::None;
+  uint32_t references = 0;       // GLZ: copies taken from earlier images of the dictionary
   bool lossy = false;            // JPEG paths
   bool decoded = false;
   std::optional<image::Fault> fault;  // offset relative to the message body

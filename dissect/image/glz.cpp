@@ -73,6 +73,7 @@ struct GlzAccess {
    public:
     Source(const GlzDictionary& d, uint64_t id) : dict_(d), id_(id) {}
     const uint32_t* units(uint32_t dist, uint32_t offset, size_t len, size_t at) override {
+      ++references_;
       if (dist > id_) {
         note(at, "references an image " + num(dist) + " back from image " + num(id_) + ", before the first id");
         return nullptr;
@@ -95,6 +96,7 @@ struct GlzAccess {
       if (!missing_) missing_ = fault("missing_reference", at, std::move(text));
     }
     std::optional<Fault> missing_, bad_range_;
+    uint32_t references_ = 0;
 
    private:
     const GlzDictionary& dict_;
@@ -157,7 +159,8 @@ void GlzDictionary::clear() {
   started_ = false;
 }
 
-Decoded<Pixels> decode_glz(std::span<const uint8_t> payload, GlzDictionary& dictionary, const Limits& limits) {
+Decoded<Pixels> decode_glz(std::span<const uint8_t> payload, GlzDictionary& dictionary, const Limits& limits,
+                           uint32_t* references) {
   auto header = parse_header(payload, limits);
   if (!header) return header.error();
   const Header& h = *header;
@@ -181,6 +184,7 @@ Decoded<Pixels> decode_glz(std::span<const uint8_t> payload, GlzDictionary& dict
     pass.unit = lz_core::Unit::alpha;
     r = lz_core::decode(payload, pos, pass);
   }
+  if (references) *references = source.references_;
   if (!r) {
     // A cut stream (a lost packet) still names an image later ones may point to.
     if (r.error().code == "truncated") GlzAccess::add(dictionary, h, std::move(units), false);
@@ -205,7 +209,7 @@ Decoded<Pixels> decode_glz(std::span<const uint8_t> payload, GlzDictionary& dict
 }
 
 Decoded<Pixels> decode_zlib_glz(std::span<const uint8_t> data, uint32_t glz_size, GlzDictionary& dictionary,
-                                const Limits& limits) {
+                                const Limits& limits, uint32_t* references) {
   if (data.empty()) return fault("truncated", 0, "ZLIB_GLZ image without zlib data");
   if (glz_size < kHeaderBytes) return fault("bad_header", 0, "ZLIB_GLZ glz_data_size " + num(glz_size) + " below a GLZ header");
   // Deflate cannot expand more than ~1032:1; a GLZ stream is at most ~3 bytes a pixel (times 2 with alpha).
@@ -231,7 +235,7 @@ Decoded<Pixels> decode_zlib_glz(std::span<const uint8_t> data, uint32_t glz_size
     return fault("corrupt", consumed, "zlib: " + msg);
   }
   if (produced != glz_size) return fault("corrupt", consumed, "zlib stream inflates to " + num(produced) + " bytes, glz_data_size says " + num(glz_size));
-  auto out = decode_glz(glz, dictionary, limits);
+  auto out = decode_glz(glz, dictionary, limits, references);
   if (!out) {
     Fault f = out.error();
     f.text = "inflated GLZ: " + f.text;

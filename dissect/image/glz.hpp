@@ -70,9 +70,12 @@ class GlzDictionary {
   bool started_ = false;
 };
 
-Decoded<Pixels> decode_glz(std::span<const uint8_t> payload, GlzDictionary& dictionary, const Limits& limits = {});
+// `references`, when given, is set to the number of copies the image took from
+// earlier images (what makes GLZ a dictionary coder; 0 for a self-contained image).
+Decoded<Pixels> decode_glz(std::span<const uint8_t> payload, GlzDictionary& dictionary, const Limits& limits = {},
+                           uint32_t* references = nullptr);
 
 Decoded<Pixels> decode_zlib_glz(std::span<const uint8_t> data, uint32_t glz_size, GlzDictionary& dictionary,
-                                const Limits& limits = {});
+                                const Limits& limits = {}, uint32_t* references = nullptr);
 
 }  // namespace sc::image

@@ -41,6 +41,7 @@ class Desktop final : public Scenario {
                 Window{{w / 3, h / 4, w / 2, h / 2}, "Editor"},
                 Window{{w / 5, h / 3, w / 3, h / 3}, "Notes"}};
     for (uint32_t i = 0; i < 4; ++i) icons_.push_back(icon_image(40, i, new_image_id()));
+    for (uint32_t i = 0; i < 2; ++i) tray_.push_back(icon_image(20, 10 + i, new_image_id()));
   }
 
   void frame(uint64_t n, std::vector<Op>& out) override {
@@ -49,6 +50,7 @@ class Desktop final : public Scenario {
       return;
     }
     if (n % 25 == 0) draw_clock(n, out);
+    if (n % 5 == 0) draw_tray(n, out);
     if (remaining_ == 0) pick_action();
     --remaining_;
     switch (action_) {
@@ -100,6 +102,13 @@ class Desktop final : public Scenario {
       out.push_back(text(0, 12, y + 44, "icon" + std::to_string(i), 0xffffff, kWallpaper));
     }
     for (size_t i = 0; i < windows_.size(); ++i) draw_window(windows_[i], i + 1 == windows_.size(), out);
+  }
+
+  // A blinking tray indicator: the same two cacheable images again and again, so
+  // the server sends them once and then from the client's pixmap cache.
+  void draw_tray(uint64_t n, std::vector<Op>& out) {
+    const int32_t y = int32_t(size_.height) - kTaskbarHeight + (kTaskbarHeight - 20) / 2;
+    out.push_back(BlitOp{0, Rect{int32_t(size_.width) - 84, y, 20, 20}, tray_[n / 5 % tray_.size()]});
   }
 
   void draw_clock(uint64_t n, std::vector<Op>& out) {
@@ -211,7 +220,7 @@ class Desktop final : public Scenario {
   }
 
   std::vector<Window> windows_;
-  std::vector<ImagePtr> icons_;
+  std::vector<ImagePtr> icons_, tray_;
   Action action_ = Action::kType;
   int32_t remaining_ = 0;
   int32_t drag_dx_ = 0, drag_dy_ = 0;

@@ -35,7 +35,7 @@ json manifest() {
 // so the names cannot come from its manifest).
 const std::vector<std::string> kCases = {
     "qemu-off", "qemu-auto_glz", "qemu-auto_lz", "qemu-quic", "qemu-glz", "qemu-lz", "qemu-jpeg-wan",
-    "qemu-zlib-wan", "serve-desktop-glz", "serve-office-cache", "serve-photo-quic", "serve-photo-lz4",
+    "qemu-zlib-wan", "serve-desktop-glz", "serve-office-auto_glz", "serve-photo-quic", "serve-photo-lz4",
     "serve-photo-jpeg", "serve-photo-zlib", "serve-video-mjpeg"};
 
 class Render : public testing::TestWithParam<std::string> {};
@@ -69,13 +69,13 @@ TEST_P(Render, MatchesTheClientsPicture) {
   EXPECT_EQ(r["image_failures"], 0);
   EXPECT_TRUE(std::filesystem::exists(work / "mark.png"));
 
+  // The last session (for our server, the GLib client's) stays until the workload has finished.
+  auto sessions = run(spice_capture() + " sessions --db " + db + " --json", 60, true);
+  const json ss = json::parse(sessions.output, nullptr, false);
+  ASSERT_TRUE(ss.is_array() && !ss.empty()) << sessions.output;
+  const int64_t last = ss.back()["session_id"];
   if (c.contains("expected_end") && c["expected_end"].is_string() &&
       std::filesystem::exists(c["expected_end"].get<std::string>())) {
-    // The last session (the GLib client's) stays until the workload has finished.
-    auto sessions = run(spice_capture() + " sessions --db " + db + " --json", 60, true);
-    const json ss = json::parse(sessions.output, nullptr, false);
-    ASSERT_TRUE(ss.is_array() && !ss.empty()) << sessions.output;
-    const int64_t last = ss.back()["session_id"];
     auto end = run(spice_capture() + " render --db " + db + " --session " + std::to_string(last) + " -o " +
                        (work / "end.png").string() + " --compare " +
                        c["expected_end"].get<std::string>() +
@@ -90,7 +90,9 @@ TEST_P(Render, MatchesTheClientsPicture) {
     }
   }
 
-  auto images = run(spice_capture() + " images --db " + db + " --json -l 100000", 120, true);
+  auto images = run(spice_capture() + " images --db " + db + " --session " + std::to_string(last) +
+                        " --json -l 100000",
+                    120, true);
   ASSERT_EQ(images.exit_code, 0) << images.output;
   const json list = json::parse(images.output, nullptr, false);
   ASSERT_TRUE(list.is_array());
@@ -98,19 +100,22 @@ TEST_P(Render, MatchesTheClientsPicture) {
   for (const auto& i : list) {
     EXPECT_EQ(i["status"], "decoded") << i.dump();
     decoded.insert(i["type"].get<std::string>());
+    if (i["cache"] == "hit") decoded.insert("cache_hit");
+    if (i["glz_references"].get<int64_t>() > 0) decoded.insert("glz_reference");
   }
   for (const auto& want : c["expect"]) {
-    EXPECT_TRUE(decoded.count(want.get<std::string>())) << GetParam() << ": no " << want << " image was decoded";
+    EXPECT_TRUE(decoded.count(want.get<std::string>())) << GetParam() << ": no " << want << " occurred";
   }
 
   // import --images found the same images, in the same order, as `images` (which
-  // decodes the session, its first, again on demand, drawing as it goes): one
-  // images row each.
+  // decodes the last session again on demand, drawing as it goes): one images
+  // row each.
   ASSERT_FALSE(list.empty());
   auto store = store::Database::open(db, store::Database::Mode::ReadOnly);
   ASSERT_TRUE(store.ok()) << store.error().message;
   auto rows = store->query(
-      "SELECT message, type, width, height, compressed_size, decoded_size, cache, status, image_id FROM images "
+      "SELECT message, type, width, height, compressed_size, decoded_size, cache, status, image_id, glz_references "
+      "FROM images "
       "WHERE channel IN (SELECT id FROM channels WHERE session = (SELECT session FROM channels WHERE id = ?1)) "
       "ORDER BY id",
       {store::Cell{list[0]["channel"].get<int64_t>()}});
@@ -132,6 +137,7 @@ TEST_P(Render, MatchesTheClientsPicture) {
     // Import draws nothing, so an image taken from a surface is not decoded there.
     EXPECT_EQ(text(7), i["type"] == "surface" ? "not_decoded" : i["status"].get<std::string>());
     EXPECT_EQ(num(8), i["image_id"].get<int64_t>());
+    EXPECT_EQ(num(9), i["glz_references"].get<int64_t>());
   }
   auto bad = store->query("SELECT count(*) FROM problems WHERE code LIKE 'image_%'");
   ASSERT_TRUE(bad.ok());

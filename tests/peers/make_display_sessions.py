@@ -30,19 +30,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 QEMU = ('qemu-system-x86_64 -accel tcg -machine q35 -m 128 -display none -vga qxl '
         '-spice port={port},addr=127.0.0.1,disable-ticketing=on')
 
-# name, server ('qemu' spice options | serve arguments), image types expected, lossy
+# name, server ('qemu' spice options | serve arguments), what must occur (image
+# types; 'cache_hit': an image from the pixmap cache; 'glz_reference': a GLZ image
+# that copies from earlier ones), lossy. JPEG never occurs here: neither server
+# judges these images photographic on loopback, whatever jpeg-wan-compression says
+# (the JPEG decoder is checked on real payloads in tests/unit/jpeg_test.cpp).
 CASES = [
     ('qemu-off', 'qemu', 'image-compression=off', ['bitmap'], False),
-    ('qemu-auto_glz', 'qemu', 'image-compression=auto_glz', [], False),
+    ('qemu-auto_glz', 'qemu', 'image-compression=auto_glz', ['glz_rgb', 'glz_reference'], False),
     ('qemu-auto_lz', 'qemu', 'image-compression=auto_lz', [], False),
     ('qemu-quic', 'qemu', 'image-compression=quic', ['quic'], False),
     ('qemu-glz', 'qemu', 'image-compression=glz', [], False),
     ('qemu-lz', 'qemu', 'image-compression=lz', ['lz_rgb'], False),
     ('qemu-jpeg-wan', 'qemu', 'image-compression=auto_glz,jpeg-wan-compression=always', [], True),
     ('qemu-zlib-wan', 'qemu', 'image-compression=glz,zlib-glz-wan-compression=always',
-     [], False),
-    ('serve-desktop-glz', 'serve', '--scenario desktop --frames 40 --image-compression glz', [], False),
-    ('serve-office-cache', 'serve', '--scenario office --frames 40 --image-compression auto_glz', [], False),
+     ['zlib_glz_rgb', 'glz_reference'], False),
+    ('serve-desktop-glz', 'serve', '--scenario desktop --frames 40 --image-compression glz',
+     ['glz_rgb', 'from_cache', 'cache_hit'], False),
+    ('serve-office-auto_glz', 'serve', '--scenario office --frames 40 --image-compression auto_glz', [], False),
     ('serve-photo-quic', 'serve', '--scenario photo --frames 6 --image-compression quic', ['quic'], False),
     ('serve-photo-lz4', 'serve', '--scenario photo --frames 6 --image-compression lz4', ['lz4'], False),
     ('serve-photo-jpeg', 'serve', '--scenario photo --frames 6 --image-compression auto_glz --jpeg-wan always',

@@ -7,11 +7,11 @@
 
 namespace sc::wsplugin {
 
-// One per frame of every connection: the agent fields fit in what was padding.
+// One per frame of every connection: the agent and image fields fit in what was padding.
 static_assert(sizeof(FrameRecord) <= 48);
 
-Connection::Connection(bool midstream, framing::FramerOptions options)
-    : midstream_(midstream), framer_(*this, midstream, options) {
+Connection::Connection(bool midstream, framing::FramerOptions options, DisplaySessions* displays)
+    : midstream_(midstream), displays_(displays), framer_(*this, midstream, options) {
   caps_.emplace_back();  // index 0: nothing negotiated (link stage)
 }
 
@@ -29,9 +29,24 @@ uint32_t Connection::first_agent_item(Direction dir, uint32_t index) const {
   return it != list.end() && it->first == index ? it->second : 0;
 }
 
+std::span<const ImageRecord> Connection::images_of(Direction dir, uint32_t index) const {
+  const auto& list = dirs_[idx(dir)].images;
+  const auto lo = std::lower_bound(list.begin(), list.end(), index,
+                                   [](const ImageRecord& r, uint32_t i) { return r.frame < i; });
+  auto hi = lo;
+  while (hi != list.end() && hi->frame == index) ++hi;
+  return {lo, hi};
+}
+
 // The store starts a main channel's conversation when the channel is known, and
-// so does the plugin: both see the same frames.
+// so does the plugin: both see the same frames. A display channel joins its
+// session's display state then, the session tracker's moment.
 void Connection::on_channel_known(const framing::ChannelState& s) {
+  if (s.channel_type == SPICE_CHANNEL_DISPLAY && displays_ && !display_) {
+    display_ = &displays_->feed_for(s.connection_id);
+    display_connection_ = displays_->new_connection();
+    return;
+  }
   if (s.channel_type != SPICE_CHANNEL_MAIN || agent_) return;
   agent_ = std::make_unique<agent::Conversation>(static_cast<agent::Listener&>(*this));
   if (s.midstream) agent_->start_midstream();
@@ -135,6 +150,18 @@ void Connection::on_frame(const framing::Frame& f, const framing::ChannelState& 
     // Cut in its own direction's call: shown there, like every frame after it.
     cross_[idx(f.dir)].bytes.clear();
   }
+  if (display_) {
+    // Every display message goes to the display state as the store replays it:
+    // decoded with the capabilities in force, link steps and unknown types not at all.
+    if (!f.def || f.def->is_link()) return;
+    cutting_dir_ = f.dir;
+    cutting_ = static_cast<int64_t>(frames.size() - 1);
+    decode::decode_frame({.def = f.def, .channel_type = s.channel_type, .dir = f.dir, .body = f.body, .sub_list = f.sub_list},
+                         s.negotiated, decoded_);
+    display_->apply(display_connection_, f.ts_ns, decoded_, *this);
+    cutting_ = -1;
+    return;
+  }
   if (!agent_) return;
 
   // The main channel's messages go to the agent conversation as the store gives
@@ -145,10 +172,39 @@ void Connection::on_frame(const framing::Frame& f, const framing::ChannelState& 
   decode_codes_.clear();
   if (f.def && !f.def->is_link()) {
     decode::decode_frame({.def = f.def, .channel_type = s.channel_type, .dir = f.dir, .body = f.body, .sub_list = f.sub_list},
-                         s.negotiated, main_decoded_);
+                         s.negotiated, decoded_);
   }
-  agent_->on_frame(f, main_decoded_);
+  agent_->on_frame(f, decoded_);
   cutting_ = -1;
+}
+
+void Connection::on_image(const display::ImageInfo& info, const image::Pixels* pixels, uint32_t body_base) {
+  if (cutting_ < 0) return;
+  Dir& d = dirs_[idx(cutting_dir_)];
+  FrameRecord& f = d.frames[static_cast<size_t>(cutting_)];
+  ImageRecord r;
+  r.frame = static_cast<uint32_t>(cutting_);
+  r.at = body_base + info.offset;
+  r.id = info.id;
+  r.payload_bytes = info.payload_bytes;
+  r.decoded_bytes = info.decoded_bytes;
+  r.width = info.width;
+  r.height = info.height;
+  r.type = info.type;
+  r.cache = info.cache;
+  r.lossy = info.lossy;
+  r.decoded = info.decoded;
+  r.field = displays_->intern(info.field);
+  if (info.fault) {
+    r.fault_code = info.fault->code;
+    r.fault = info.fault->text;
+  }
+  // What `spice-capture images --export` writes: every image that yielded pixels.
+  if (pixels) {
+    if (const auto png = displays_->keep_png(*pixels, r.png_refused)) r.png = static_cast<int32_t>(*png);
+  }
+  f.has_images = true;
+  d.images.push_back(std::move(r));
 }
 
 void Connection::on_problem(const framing::Problem& p, const framing::ChannelState&) {

@@ -17,6 +17,10 @@
 // frame goes to it as the framer cuts it (carrier id: the frame's stream offset,
 // the store's), and what it reports (reassembled agent messages with their bytes,
 // diagnostics) is kept here, attached to the frame being cut when it was reported.
+//
+// A display channel likewise runs its decoded frames through its session's
+// DisplayState (images.hpp) as the framer cuts them, and keeps an ImageRecord per
+// image reported, with the frame that carried it.
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -27,6 +31,7 @@
 #include "dissect/agent/conversation.hpp"
 #include "dissect/decode/frame_decode.hpp"
 #include "dissect/framing/connection_framer.hpp"
+#include "wireshark-plugin/images.hpp"
 
 namespace sc::wsplugin {
 
@@ -43,8 +48,9 @@ struct FrameRecord {
   uint16_t type = 0;       // wire type; 0 for link steps and undecodable bytes
   uint8_t header_size = 0;
   uint8_t channel_type = 0;  // as known when the frame was cut
-  bool undecodable = false;
-  bool has_serial = false;
+  bool undecodable : 1 = false;
+  bool has_serial : 1 = false;
+  bool has_images : 1 = false;  // its decoding reported images (Connection::images_of)
   uint16_t agent_items = 0;  // agent messages and diagnostics reported while it was cut (Connection::agent_items)
   uint32_t shown_in = 0;     // the packet (frame number) whose tree shows it; 0 = none
   uint64_t end() const { return offset + wire_size; }
@@ -103,9 +109,10 @@ struct Desegment {
   uint32_t more = 0;       // bytes needed beyond the tvb; 0 = unknown (one more segment)
 };
 
-class Connection : private framing::FrameSink, private agent::Listener {
+class Connection : private framing::FrameSink, private agent::Listener, private ImageSink {
  public:
-  Connection(bool midstream, framing::FramerOptions options);
+  // `displays` (null: no image decoding) gives a display channel its session's state.
+  Connection(bool midstream, framing::FramerOptions options, DisplaySessions* displays = nullptr);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -135,6 +142,10 @@ class Connection : private framing::FrameSink, private agent::Listener {
   // The wire bytes of a record's cross frames, in stream order (CallRecord::cross_bytes).
   const std::vector<uint8_t>& cross_bytes(uint32_t index) const { return cross_store_[index]; }
   const decode::NegotiatedCaps& agent_caps(uint32_t index) const { return agent_caps_[index]; }
+  // The images frame `index` of `dir` carried (empty unless it has_images), in the
+  // order its decoding reported them.
+  std::span<const ImageRecord> images_of(Direction dir, uint32_t index) const;
+  const DisplaySessions* displays() const { return displays_; }
   const decode::NegotiatedCaps& caps(uint32_t index) const { return caps_[index]; }
   const framing::ChannelState& state() const { return framer_.state(); }
   bool midstream() const { return midstream_; }
@@ -146,6 +157,7 @@ class Connection : private framing::FrameSink, private agent::Listener {
   void on_channel_known(const framing::ChannelState& s) override;
   void on_agent_message(const agent::AgentMessageEvent& e) override;
   void on_diagnostic(const agent::AgentDiagnostic& d) override;
+  void on_image(const display::ImageInfo& info, const image::Pixels* pixels, uint32_t body_base) override;
   uint32_t add_agent_item(AgentItem item);
   void attach_cross(CallRecord& rec, uint32_t packet);
 
@@ -159,6 +171,7 @@ class Connection : private framing::FrameSink, private agent::Listener {
     bool holding = false;  // TCP keeps bytes from hold_start for us
     uint64_t hold_start = 0;
     std::vector<std::pair<uint32_t, uint32_t>> agent_index;  // (frame index, first agent item), frames with items
+    std::vector<ImageRecord> images;  // by frame, in the order reported
   };
 
   bool midstream_;
@@ -172,7 +185,8 @@ class Connection : private framing::FrameSink, private agent::Listener {
   std::deque<AgentItem> agent_items_;
   std::vector<decode::NegotiatedCaps> agent_caps_;
   std::vector<uint32_t> pending_agent_;  // items reported outside a frame, not yet attached to a shown record
-  decode::DecodedFrame main_decoded_;    // scratch: the main-channel frame the conversation is given
+  decode::DecodedFrame decoded_;  // scratch: the main-channel frame the conversation is given, or the
+                                 // display frame the display state is given
   std::vector<std::string> decode_codes_;  // decoder diagnostics of the last message, still to come as diagnostics
   Direction cutting_dir_ = Direction::C2S;
   int64_t cutting_ = -1;
@@ -185,6 +199,11 @@ class Connection : private framing::FrameSink, private agent::Listener {
     std::vector<uint8_t> bytes;  // their wire bytes
   };
   Cross cross_[2];                              // by the frames' direction
+  // Display channels: the capture file's display states, this channel's session's
+  // state (once the channel is known), its DisplayState connection id.
+  DisplaySessions* displays_ = nullptr;
+  DisplayFeed* display_ = nullptr;
+  uint32_t display_connection_ = 0;
   std::deque<std::vector<uint8_t>> cross_store_;  // what records show (CallRecord::cross_bytes)
   framing::ConnectionFramer framer_;  // last: it reports into the members above
 };

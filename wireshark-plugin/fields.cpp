@@ -331,6 +331,27 @@ Fields& register_fields(int proto, const char* abbrev) {
        "a packet whose main.agent_data carried part of the agent message"},
       {&f.agent_diagnostic, "Agent diagnostic", "agent_diagnostic", {FT_STRING, BASE_NONE, nullptr, false},
        "what the agent conversation noticed, by code (the store's problems.code)"},
+      {&f.image, "Decoded image", "image", {FT_NONE, BASE_NONE, nullptr, false},
+       "an image a display message carried, decoded as the client would (with the session's caches)"},
+      {&f.image_type, "Type", "image.type", {FT_STRING, BASE_NONE, nullptr, false},
+       "quic, lz_rgb, glz_rgb, lz4, jpeg, bitmap, from_cache, surface, ... (`spice-capture images` type)"},
+      {&f.image_width, "Width", "image.width", {FT_UINT32, BASE_DEC, nullptr, false}, "descriptor width, pixels"},
+      {&f.image_height, "Height", "image.height", {FT_UINT32, BASE_DEC, nullptr, false}, "descriptor height, pixels"},
+      {&f.image_compressed_size, "Compressed size", "image.compressed_size", {FT_UINT64, BASE_DEC, nullptr, false},
+       "payload bytes on the wire"},
+      {&f.image_decoded_size, "Decoded size", "image.decoded_size", {FT_UINT64, BASE_DEC, nullptr, false},
+       "width x height x 4 once decoded (0: not decoded, or a SURFACE image, which reads a live surface)"},
+      {&f.image_cache, "Pixmap cache", "image.cache", {FT_STRING, BASE_NONE, nullptr, false},
+       "what the image did to the pixmap cache: none, store, replace, hit, miss"},
+      {&f.image_status, "Status", "image.status", {FT_STRING, BASE_NONE, nullptr, false},
+       "\"decoded\", or why it could not be (the fault's text)"},
+      {&f.image_id, "Image id", "image.id", {FT_UINT64, BASE_DEC, nullptr, false}, "descriptor.id"},
+      {&f.image_field, "Field", "image.field", {FT_STRING, BASE_NONE, nullptr, false},
+       "the image pointer's path: display.draw_copy.data.src_bitmap"},
+      {&f.image_lossy, "Lossy", "image.lossy", {FT_BOOLEAN, BASE_NONE, nullptr, false},
+       "decoded from JPEG (directly or through the cache)"},
+      {&f.image_exported, "Export Objects file", "image.exported", {FT_STRING, BASE_NONE, nullptr, false},
+       "the file name File > Export Objects > SPICEcap offers for it (decoded images kept within the memory bound)"},
   };
   for (const auto& x : fixed) {
     int slot;
@@ -349,6 +370,7 @@ Fields& register_fields(int proto, const char* abbrev) {
   f.ett_agent_header = new_ett();
   f.ett_agent_carriers = new_ett();
   f.ett_agent_diagnostic = new_ett();
+  f.ett_image = new_ett();
   std::vector<gint*> ett_ptrs;
   for (auto& e : st.etts) ett_ptrs.push_back(&e);
   proto_register_subtree_array(ett_ptrs.data(), static_cast<int>(ett_ptrs.size()));
@@ -369,6 +391,7 @@ Fields& register_fields(int proto, const char* abbrev) {
   f.ett_agent_header = st.etts[f.ett_agent_header];
   f.ett_agent_carriers = st.etts[f.ett_agent_carriers];
   f.ett_agent_diagnostic = st.etts[f.ett_agent_diagnostic];
+  f.ett_image = st.etts[f.ett_image];
 
   struct Ei {
     expert_field* field;
@@ -400,6 +423,11 @@ Fields& register_fields(int proto, const char* abbrev) {
       {&f.ei_agent_note, "agent_note", PI_PROTOCOL, PI_NOTE, "agent conversation note"},
       {&f.ei_agent_warn, "agent_warning", PI_PROTOCOL, PI_WARN, "agent conversation warning"},
       {&f.ei_agent_error, "agent_error", PI_PROTOCOL, PI_ERROR, "agent conversation error"},
+      {&f.ei_image_failed, "image_failed", PI_UNDECODED, PI_WARN, "image could not be decoded"},
+      {&f.ei_image_memory, "image_memory", PI_UNDECODED, PI_NOTE,
+       "memory bound for exported images reached: later images are not offered by Export Objects"},
+      {&f.ei_image_queue, "image_queue", PI_UNDECODED, PI_NOTE,
+       "more images in one packet than Export Objects takes: the rest are not offered"},
   };
   for (const auto& e : eis) {
     ei_register_info info{};

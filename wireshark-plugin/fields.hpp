@@ -57,6 +57,12 @@ struct Fields {
   int agent_carriers = -1, agent_frame = -1, agent_diagnostic = -1;
   int ett_agent = -1, ett_agent_header = -1, ett_agent_carriers = -1, ett_agent_diagnostic = -1;
 
+  // Decoded images (display channels): spicecap.image and spicecap.image.*.
+  int image = -1, image_type = -1, image_width = -1, image_height = -1, image_compressed_size = -1;
+  int image_decoded_size = -1, image_cache = -1, image_status = -1, image_id = -1, image_field = -1;
+  int image_lossy = -1, image_exported = -1;
+  int ett_image = -1;
+
   // Expert infos: framing problems and decoder diagnostics by code, plus a
   // fallback per severity for codes this build does not know.
   expert_field ei_gap = EI_INIT, ei_resync = EI_INIT, ei_midstream = EI_INIT, ei_incomplete = EI_INIT,
@@ -65,7 +71,8 @@ struct Fields {
                ei_too_many_fields = EI_INIT, ei_unknown_type = EI_INIT, ei_bad_sub_list = EI_INIT,
                ei_seen_before = EI_INIT, ei_no_reassembly = EI_INIT, ei_other_note = EI_INIT,
                ei_other_warn = EI_INIT, ei_other_error = EI_INIT, ei_agent_note = EI_INIT,
-               ei_agent_warn = EI_INIT, ei_agent_error = EI_INIT;
+               ei_agent_warn = EI_INIT, ei_agent_error = EI_INIT, ei_image_failed = EI_INIT,
+               ei_image_memory = EI_INIT, ei_image_queue = EI_INIT;
 
   // By message root node: the fields its decoding can produce (and the expert
   // infos the decoder can raise). When the tree is not shown and a filter or

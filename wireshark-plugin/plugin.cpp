@@ -4,23 +4,30 @@
 //
 // Registration: protocol "spicecap" beside the built-in "spice"; a TCP heuristic
 // on the link magic REDQ; Decode As on tcp.port; a port-range preference for
-// captures that start mid-session.
+// captures that start mid-session; Export Objects ("spicecap", tap "spicecap_eo")
+// for the decoded images of display channels.
 #include <wireshark.h>
 
 #include <epan/conversation.h>
 #include <epan/dissectors/packet-tcp.h>
 #include <epan/expert.h>
+#include <epan/export_object.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/proto_data.h>
+#include <epan/tap.h>
+#include <epan/to_str.h>
 #include <spice/protocol.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "wireshark-plugin/connection.hpp"
 #include "wireshark-plugin/fields.hpp"
+#include "wireshark-plugin/images.hpp"
 #include "wireshark-plugin/tree.hpp"
 
 #ifndef SC_PLUGIN_VERSION
@@ -45,17 +52,21 @@ constexpr const char* kAbbrev = "spicecap";
 
 int proto_spicecap = -1;
 int proto_tcp = -1;
+int eo_tap = -1;  // Export Objects
 dissector_handle_t spicecap_handle;
 
 // Preferences.
 range_t* pref_midsession_ports = nullptr;  // server ports whose connections may start mid-session
 range_t* registered_ports = nullptr;       // what is in the tcp.port table now
 guint pref_sniff_bytes = 64u << 10;        // ConnectionFramer's default; the import uses the same
+gboolean pref_decode_images = TRUE;        // display channels through DisplayState
+guint pref_image_memory_mb = 512;          // PNGs kept for Export Objects, per capture file
 
 // One SPICE connection: which endpoint is the client, and its framing state.
 struct ConnectionState {
   address client_addr = ADDRESS_INIT_NONE;
   guint32 client_port = 0;
+  std::string server;  // address:port, the Export Objects hostname
   std::unique_ptr<Connection> conn;
 
   Direction direction_of(const packet_info* pinfo) const {
@@ -70,7 +81,17 @@ std::vector<std::unique_ptr<ConnectionState>>& states() {
   return all;
 }
 
-void cleanup() { states().clear(); }
+// The display states and kept PNGs of the capture file (made with the first
+// connection, under the preferences in force then).
+std::unique_ptr<DisplaySessions>& displays() {
+  static std::unique_ptr<DisplaySessions> d;
+  return d;
+}
+
+void cleanup() {
+  states().clear();
+  displays().reset();
+}
 
 bool starts_with_magic(tvbuff_t* tvb) {
   return tvb_captured_length(tvb) >= 4 && tvb_get_letohl(tvb, 0) == SPICE_MAGIC;
@@ -100,9 +121,17 @@ ConnectionState* new_state(tvbuff_t* tvb, packet_info* pinfo) {
   auto st = std::make_unique<ConnectionState>();
   copy_address_wmem(wmem_file_scope(), &st->client_addr, src_is_client ? &pinfo->src : &pinfo->dst);
   st->client_port = src_is_client ? pinfo->srcport : pinfo->destport;
+  const address& server = src_is_client ? pinfo->dst : pinfo->src;
+  char* host = address_to_str(nullptr, &server);
+  st->server = server.type == AT_IPv6 ? "[" + std::string(host) + "]" : std::string(host);
+  wmem_free(nullptr, host);
+  st->server += ":" + std::to_string(src_is_client ? pinfo->destport : pinfo->srcport);
   framing::FramerOptions options;
   options.sniff_bytes = pref_sniff_bytes;
-  st->conn = std::make_unique<Connection>(!redq, options);
+  if (pref_decode_images && !displays()) {
+    displays() = std::make_unique<DisplaySessions>(uint64_t{pref_image_memory_mb} << 20);
+  }
+  st->conn = std::make_unique<Connection>(!redq, options, pref_decode_images ? displays().get() : nullptr);
   states().push_back(std::move(st));
   return states().back().get();
 }
@@ -205,12 +234,86 @@ void set_info(packet_info* pinfo, const Connection& conn, const CallRecord& rec)
   col_append_sep_str(pinfo->cinfo, COL_INFO, " | ", wmem_strbuf_get_str(text));
 }
 
+// One decoded image offered to Export Objects: what the tap callback copies into
+// the entry it hands Wireshark. Lives in the packet's pool (taps run before the
+// packet's dissection ends).
+struct ExportedImage {
+  const char* filename;
+  const char* hostname;
+  std::span<const uint8_t> png;
+};
+
+// Tap queues are bounded (TAP_PACKET_QUEUE_LEN, 5000 in 4.0, for every tap of the
+// packet together): leave room for the other taps.
+constexpr unsigned kMaxImagesQueued = 4000;
+
+// What the dissector calls of one packet dissection have queued for Export
+// Objects (a packet may hold several SPICEcap trees): in the packet's pool, made
+// afresh by every dissection of it.
+struct PacketExports {
+  wmem_map_t* names;  // name stem -> times used (GUINT_TO_POINTER)
+  unsigned queued;
+  gboolean overflow_noted;
+};
+constexpr guint32 kExportsKey = 0;  // p_*_proto_data key in pinfo->pool (the file-scope keys are TCP sequence numbers)
+
+// The images of the frames one call shows, in tree order: their Export Objects
+// names ("<packet>-<type>-<id>.png", then "-2", "-3" ... for repeats within the
+// packet) and whether the tap wants them. Names are made in every pass alike, so
+// the tree and the exported files agree.
+struct PacketImages {
+  packet_info* pinfo;
+  const ConnectionState& st;
+  bool tapping = false;
+  PacketExports* exports = nullptr;
+
+  PacketImages(packet_info* p, const ConnectionState& s) : pinfo(p), st(s) {
+    exports = static_cast<PacketExports*>(p_get_proto_data(pinfo->pool, pinfo, proto_spicecap, kExportsKey));
+    if (!exports) {
+      exports = wmem_new0(pinfo->pool, PacketExports);
+      exports->names = wmem_map_new(pinfo->pool, g_str_hash, g_str_equal);
+      p_add_proto_data(pinfo->pool, pinfo, proto_spicecap, kExportsKey, exports);
+    }
+  }
+
+  const char* name_for(const ImageRecord& r) {
+    char* stem = wmem_strdup_printf(pinfo->pool, "%u-%s-%" PRIu64, pinfo->num,
+                                    display::image_type_name(r.type).c_str(), r.id);
+    const guint n = GPOINTER_TO_UINT(wmem_map_lookup(exports->names, stem)) + 1;
+    wmem_map_insert(exports->names, stem, GUINT_TO_POINTER(n));
+    return n == 1 ? wmem_strdup_printf(pinfo->pool, "%s.png", stem)
+                  : wmem_strdup_printf(pinfo->pool, "%s-%u.png", stem, n);
+  }
+};
+
 // A frame's tree and what the agent conversation made of it (reassembled agent
-// messages, diagnostics); `at` is where the frame starts in `tvb`.
+// messages, diagnostics) or the images its display message carried; `at` is
+// where the frame starts in `tvb`.
 void show_frame(proto_tree* t, tvbuff_t* tvb, packet_info* pinfo, int at, const Connection& conn, Direction dir,
-                uint32_t index) {
+                uint32_t index, PacketImages& images) {
   const FrameRecord& f = conn.frame(dir, index);
-  add_message_tree(t, tvb, pinfo, at, f, dir, conn.caps(f.caps));
+  proto_tree* mt = add_message_tree(t, tvb, pinfo, at, f, dir, conn.caps(f.caps));
+  if (f.has_images) {
+    for (const ImageRecord& r : conn.images_of(dir, index)) {
+      const char* name = r.png >= 0 ? images.name_for(r) : nullptr;
+      add_image(mt, tvb, pinfo, at, f, r, name);
+      if (!name || !images.tapping) continue;
+      PacketExports& x = *images.exports;
+      if (x.queued == kMaxImagesQueued) {
+        if (!x.overflow_noted) {
+          proto_tree_add_expert_format(mt, pinfo, &fields().ei_image_queue, tvb, at, 0,
+                                       "more than %u images in this packet: Export Objects gets the first %u",
+                                       kMaxImagesQueued, kMaxImagesQueued);
+          x.overflow_noted = TRUE;
+        }
+        continue;
+      }
+      auto* e = wmem_new(pinfo->pool, ExportedImage);
+      *e = {name, images.st.server.c_str(), conn.displays()->png(static_cast<uint32_t>(r.png))};
+      tap_queue_packet(eo_tap, pinfo, e);
+      ++x.queued;
+    }
+  }
   if (f.agent_items == 0) return;
   const uint32_t first = conn.first_agent_item(dir, index);
   for (uint32_t k = first; k < first + f.agent_items; ++k) {
@@ -218,11 +321,16 @@ void show_frame(proto_tree* t, tvbuff_t* tvb, packet_info* pinfo, int at, const 
   }
 }
 
-void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Connection& conn, const CallRecord& rec,
-                 guint32 client_port) {
+void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const ConnectionState& st,
+                 const CallRecord& rec) {
   Fields& F = fields();
+  const Connection& conn = *st.conn;
+  const guint32 client_port = st.client_port;
   set_info(pinfo, conn, rec);
-  if (!tree) return;
+  PacketImages images(pinfo, st);
+  images.tapping = eo_tap >= 0 && have_tap_listener(eo_tap);
+  // Export Objects re-dissects without a tree (retap): the frames must still be walked.
+  if (!tree && !images.tapping) return;
   const auto& reg = schema::Registry::spice();
   const int len = static_cast<int>(tvb_captured_length(tvb));
   proto_item* top = proto_tree_add_item(tree, proto_spicecap, tvb, 0, -1, ENC_NA);
@@ -257,7 +365,7 @@ void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Conn
   for (uint32_t i = 0; i < rec.frame_count; ++i) {
     const FrameRecord& f = conn.frame(rec.dir, rec.first_frame + i);
     at = static_cast<int>(f.offset - rec.base);
-    show_frame(t, tvb, pinfo, at, conn, rec.dir, rec.first_frame + i);
+    show_frame(t, tvb, pinfo, at, conn, rec.dir, rec.first_frame + i, images);
   }
   if (rec.cross_count > 0) {
     // The other direction's messages this call completed, from a copy of their bytes.
@@ -274,7 +382,7 @@ void show_record(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Conn
     const uint64_t start = conn.frame(other, rec.cross_first).offset;
     for (uint32_t i = 0; i < rec.cross_count; ++i) {
       const FrameRecord& f = conn.frame(other, rec.cross_first + i);
-      show_frame(xt, xtvb, pinfo, static_cast<int>(f.offset - start), conn, other, rec.cross_first + i);
+      show_frame(xt, xtvb, pinfo, static_cast<int>(f.offset - start), conn, other, rec.cross_first + i, images);
     }
   }
   if (rec.held_from >= 0 && rec.held_from < len) {
@@ -337,8 +445,26 @@ int dissect_spicecap(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* 
     rec = static_cast<CallRecord*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_spicecap, tcp->seq));
     if (!rec) return captured;  // TCP did not hand these bytes to us on the first pass
   }
-  if (rec->shows_something()) show_record(tvb, pinfo, tree, conn, *rec, st->client_port);
+  if (rec->shows_something()) show_record(tvb, pinfo, tree, *st, *rec);
   return captured;
+}
+
+// Export Objects: one entry per decoded image queued by show_frame. Wireshark
+// owns the entry and frees its fields with g_free (eo_free_entry), so they are
+// GLib copies.
+tap_packet_status export_image(void* tapdata, packet_info* pinfo, epan_dissect_t*, const void* data, tap_flags_t) {
+  auto* list = static_cast<export_object_list_t*>(tapdata);
+  const auto* image = static_cast<const ExportedImage*>(data);
+  if (!list || !image) return TAP_PACKET_DONT_REDRAW;
+  auto* entry = g_new0(export_object_entry_t, 1);
+  entry->pkt_num = pinfo->num;
+  entry->hostname = g_strdup(image->hostname);
+  entry->content_type = g_strdup("image/png");
+  entry->filename = g_strdup(image->filename);
+  entry->payload_len = image->png.size();
+  entry->payload_data = static_cast<guint8*>(g_memdup2(image->png.data(), image->png.size()));
+  list->add_entry(list->gui_data, entry);
+  return TAP_PACKET_REDRAW;
 }
 
 gboolean dissect_spicecap_heur(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
@@ -366,6 +492,8 @@ void register_protocol() {
   proto_spicecap = proto_register_protocol("SPICE (spice-capture decoder)", "SPICEcap", kAbbrev);
   register_fields(proto_spicecap, kAbbrev);
   spicecap_handle = register_dissector(kAbbrev, dissect_spicecap, proto_spicecap);
+  // Nothing to reset: the kept PNGs belong to the capture file (cleanup()).
+  eo_tap = register_export_object(proto_spicecap, export_image, nullptr);
 
   module_t* prefs = prefs_register_protocol(proto_spicecap, apply_prefs);
   range_convert_str(wmem_epan_scope(), &pref_midsession_ports, "", 65535);
@@ -381,6 +509,19 @@ void register_protocol() {
       "reads before it decides the channel type and header kind. Nothing of such a connection is "
       "shown before that. 65536 is what spice-capture import uses.",
       10, &pref_sniff_bytes);
+  prefs_register_bool_preference(
+      prefs, "decode_images", "Decode display images",
+      "Run every display channel's messages through the display state that `spice-capture render` and "
+      "`images` use (the session's pixmap cache and GLZ dictionary shared by its display channels), show "
+      "each image's type, size, cache operation and decoding status (spicecap.image.*) and offer the decoded "
+      "images as PNG in File > Export Objects > SPICEcap. Takes effect when a capture file is opened.",
+      &pref_decode_images);
+  prefs_register_uint_preference(
+      prefs, "image_memory_mb", "Memory for exported images (MiB)",
+      "The PNGs kept for Export Objects take at most this much memory per capture file; images after that "
+      "are still shown but not offered (an expert note, spicecap.expert.image_memory, marks the first). "
+      "0 keeps none. Takes effect when a capture file is opened.",
+      10, &pref_image_memory_mb);
   register_cleanup_routine(cleanup);
 }
 

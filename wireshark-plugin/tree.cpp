@@ -10,6 +10,7 @@
 #include "dissect/decode/decoder.hpp"
 #include "dissect/decode/frame_decode.hpp"
 #include "dissect/decode/sub_messages.hpp"
+#include "dissect/display/image_source.hpp"
 #include "dissect/proto/spice.hpp"
 #include "wireshark-plugin/fields.hpp"
 
@@ -218,8 +219,8 @@ const char* frame_name(const FrameRecord& f, wmem_allocator_t* scope) {
   return wmem_strdup_printf(scope, "%s.%s", ch.c_str(), f.undecodable ? "undecodable" : "unknown");
 }
 
-void add_message_tree(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int at, const FrameRecord& f, Direction dir,
-                      const decode::NegotiatedCaps& caps) {
+proto_tree* add_message_tree(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int at, const FrameRecord& f,
+                             Direction dir, const decode::NegotiatedCaps& caps) {
   Fields& F = fields();
   const auto& reg = schema::Registry::spice();
   const char* name = frame_name(f, pinfo->pool);
@@ -275,10 +276,10 @@ void add_message_tree(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int a
                                    "message type %u is not defined for the %s channel in this direction; kept as bytes",
                                    f.type, ch.c_str());
     }
-    return;
+    return mt;
   }
 
-  if (!F.needs_body(mt, f.def->root) && f.sub_list == 0) return;
+  if (!F.needs_body(mt, f.def->root) && f.sub_list == 0) return mt;
 
   // The body, decoded by the project's decoder from the tvb's bytes. With a
   // sub-message list (full headers), the message's own fields end where it begins.
@@ -288,7 +289,7 @@ void add_message_tree(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int a
   decode::decode_frame({.def = f.def, .channel_type = f.channel_type, .dir = dir, .body = whole, .sub_list = f.sub_list},
                        caps, s.decoded);
   add_fields(mt, tvb, pinfo, body_at, static_cast<uint32_t>(s.decoded.own_body.size()), s.decoded.own, f.channel_type);
-  if (!s.decoded.has_subs) return;
+  if (!s.decoded.has_subs) return mt;
   const auto& subs = s.decoded.subs;
   for (const auto& d : subs.diagnostics) {
     proto_tree_add_expert_format(mt, pinfo, F.expert_for(d.code, pi_severity(d.severity)), tvb,
@@ -319,6 +320,49 @@ void add_message_tree(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo, int a
                           ENC_NA);
     }
     ++index;
+  }
+  return mt;
+}
+
+void add_image(proto_tree* mt, tvbuff_t* tvb, packet_info* pinfo, int at, const FrameRecord& f, const ImageRecord& r,
+               const char* exported) {
+  Fields& F = fields();
+  // In the packet's pool: a Wireshark exception (tree item limit) may unwind past here.
+  const char* type = wmem_strdup(pinfo->pool, display::image_type_name(r.type).c_str());
+  // (the CLI leaves "no cache operation" blank; a filter needs a word)
+  const std::string_view op = display::cache_op_name(r.cache);
+  const char* cache = r.cache == display::CacheOp::None ? "none" : wmem_strndup(pinfo->pool, op.data(), op.size());
+  const char* status = !r.fault.empty() ? r.fault.c_str() : r.decoded ? "decoded" : "not decoded";
+  const uint32_t body_size = f.wire_size - f.header_size;
+  const int where = at + f.header_size + static_cast<int>(std::min(r.at, body_size));
+  proto_item* ii = proto_tree_add_item(mt, F.image, tvb, where, 0, ENC_NA);
+  proto_item_set_generated(ii);
+  if (visible(mt)) {
+    proto_item_set_text(ii, "Decoded image: %s %ux%u, id %" PRIu64 ", %" PRIu64 " bytes%s%s%s, %s", type, r.width,
+                        r.height, r.id, r.payload_bytes, r.cache == display::CacheOp::None ? "" : ", cache ",
+                        r.cache == display::CacheOp::None ? "" : cache, r.lossy ? ", lossy" : "", status);
+  }
+  proto_tree* it = proto_item_add_subtree(ii, F.ett_image);
+  auto generated = [](proto_item* item) { proto_item_set_generated(item); };
+  generated(proto_tree_add_string(it, F.image_type, tvb, where, 0, type));
+  generated(proto_tree_add_uint(it, F.image_width, tvb, where, 0, r.width));
+  generated(proto_tree_add_uint(it, F.image_height, tvb, where, 0, r.height));
+  generated(proto_tree_add_uint64(it, F.image_compressed_size, tvb, where, 0, r.payload_bytes));
+  generated(proto_tree_add_uint64(it, F.image_decoded_size, tvb, where, 0, r.decoded_bytes));
+  generated(proto_tree_add_string(it, F.image_cache, tvb, where, 0, cache));
+  generated(proto_tree_add_string(it, F.image_status, tvb, where, 0, status));
+  generated(proto_tree_add_uint64(it, F.image_id, tvb, where, 0, r.id));
+  if (r.field) generated(proto_tree_add_string(it, F.image_field, tvb, where, 0, r.field->c_str()));
+  generated(proto_tree_add_boolean(it, F.image_lossy, tvb, where, 0, r.lossy));
+  if (exported) generated(proto_tree_add_string(it, F.image_exported, tvb, where, 0, exported));
+  if (!r.fault.empty()) {
+    expert_add_info_format(pinfo, ii, &F.ei_image_failed, "%s image %" PRIu64 ": %s (%s)", type, r.id,
+                           r.fault.c_str(), r.fault_code.c_str());
+  }
+  if (r.png_refused) {
+    expert_add_info_format(pinfo, ii, &F.ei_image_memory,
+                           "the PNGs kept for Export Objects reached the memory bound (preference "
+                           "spicecap.image_memory_mb): this image and every later one are not offered");
   }
 }
 

@@ -27,6 +27,7 @@ one="$work/one.pcap"
 
 fresh() { rm -f "$1" "$1-wal" "$1-shm"; }
 import_once() { fresh "$work/s.db"; "$bin/spice-capture" import "$file" --db "$work/s.db" -q; }
+import_images() { fresh "$work/i.db"; "$bin/spice-capture" import "$file" --db "$work/i.db" -q --images; }
 # peak_rss FILE DB: import and print "seconds peak_kB"
 peak_rss() {
   fresh "$2"
@@ -35,6 +36,9 @@ peak_rss() {
 first_rows() { "$bin/spice-capture" messages --db "$1" -n display.draw_copy --json -l 100 >/dev/null; }
 
 t_import=$(best_of 3 import_once)
+t_images=$(best_of 3 import_images)
+images_db=$(stat -c %s "$work/i.db")
+images=$(sqlite3 "$work/i.db" "SELECT count(*) FROM image_rows")
 db_bytes=$(stat -c %s "$work/s.db")
 file_bytes=$(stat -c %s "$file")
 read -r _ rss_small < <(peak_rss "$file" "$work/s.db")
@@ -66,6 +70,7 @@ Capture: $source_name, $(printf '%.1f' "$mb") MB, $messages SPICE messages ($(da
 |---|---|
 | tshark -d tcp.port==P,spice -V | $(printf '%.3f' "$t_tshark_v") s |
 | spice-capture import (decode + store) | $(printf '%.3f' "$t_import") s, $(rate "$t_import") MB/s, **$(ratio "$t_tshark_v" "$t_import")x tshark -V** |
+| spice-capture import --images (every image decoded into the images table: $images images) | $(printf '%.3f' "$t_images") s, $(rate "$t_images") MB/s, **$(ratio "$t_tshark_v" "$t_images")x tshark -V**, $(ratio "$t_images" "$t_import")x the import's time, database $(ratio "$images_db" "$db_bytes")x |
 | decode of every field, no store | $(printf '%.3f' "$t_decode") s, $(rate "$t_decode") MB/s, **$(ratio "$t_tshark_v" "$t_decode")x tshark -V** |
 | database size | $(ratio "$db_bytes" "$file_bytes")x the capture ($db_bytes bytes) |
 | peak RSS importing $(printf '%.0f' "$mb") MB | $((rss_small / 1024)) MB |

@@ -65,8 +65,7 @@ Result<void> replay_display(Database& db, const DisplaySessionInfo& session, dis
       continue;
     }
     const auto conn = static_cast<uint32_t>(step.channel);
-    state.apply(conn, step.ts_ns, m.frame.own, m.frame.own_body);
-    for (const auto& sub : m.frame.subs.items) state.apply(conn, step.ts_ns, sub.decoded, sub.body);
+    state.apply_frame(conn, step.ts_ns, m.frame);
   }
   loader.release();
   return {};

@@ -18,18 +18,13 @@ ImageFeed::ImageFeed(ImageFn on_image, ProblemFn on_problem, image::Limits limit
       state_(display::DisplayOptions{.limits = limits, .draw = false}, this) {}
 
 void ImageFeed::on_frame(uint32_t connection, uint64_t ts_ns, const decode::DecodedFrame& frame) {
-  at_ = 0;
-  state_.apply(connection, ts_ns, frame.own, frame.own_body);
-  for (const auto& sub : frame.subs.items) {
-    at_ = sub.offset;
-    state_.apply(connection, ts_ns, sub.decoded, sub.body);
-  }
+  state_.apply_frame(connection, ts_ns, frame);
 }
 
 void ImageFeed::on_image(uint32_t, uint64_t, const display::ImageInfo& info, const image::Pixels*) {
   ImageRow r;
   r.field = info.field;
-  r.offset = at_ + info.offset;
+  r.offset = info.offset;
   r.image_id = info.id;
   r.type = info.type;
   r.flags = info.flags;
@@ -42,11 +37,10 @@ void ImageFeed::on_image(uint32_t, uint64_t, const display::ImageInfo& info, con
   r.glz_references = info.references;
   r.status = image_status(info);
   r.fault = info.fault;
-  if (r.fault) r.fault->offset += at_;
   image_(std::move(r));
 }
 
-void ImageFeed::on_problem(uint32_t, uint64_t, const decode::Diagnostic& d) { problem_(d, at_); }
+void ImageFeed::on_problem(uint32_t, uint64_t, const decode::Diagnostic& d) { problem_(d); }
 
 namespace {
 std::string insert_sql(size_t rows) {

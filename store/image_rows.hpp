@@ -26,7 +26,7 @@ std::string_view image_status_name(ImageStatus s);  // decoded, failed, not_deco
 
 struct ImageRow {
   std::string_view field;   // display.draw_copy.data.src_bitmap (ImageInfo::field)
-  uint32_t offset = 0;      // where the Image starts in the message body
+  uint32_t offset = 0;      // where the Image starts in the frame's body
   uint64_t image_id = 0;
   uint8_t type = 0, flags = 0;
   uint32_t width = 0, height = 0;
@@ -46,9 +46,9 @@ ImageStatus image_status(const display::ImageInfo& info);
 // frame by frame in capture order.
 class ImageFeed final : public display::DisplayListener {
  public:
-  // `at`: where the reporting message starts in the frame's body (sub-messages).
+  // Offsets are in the frame's body (sub-messages' included).
   using ImageFn = std::function<void(ImageRow)>;
-  using ProblemFn = std::function<void(const decode::Diagnostic&, uint32_t at)>;
+  using ProblemFn = std::function<void(const decode::Diagnostic&)>;
   ImageFeed(ImageFn on_image, ProblemFn on_problem, image::Limits limits = {});
 
   void on_frame(uint32_t connection, uint64_t ts_ns, const decode::DecodedFrame& frame);
@@ -61,7 +61,6 @@ class ImageFeed final : public display::DisplayListener {
   ImageFn image_;
   ProblemFn problem_;
   display::DisplayState state_;
-  uint32_t at_ = 0;
 };
 
 // Rows go in kRowsPerInsert at a time (a text console makes an image per glyph);

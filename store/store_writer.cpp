@@ -712,8 +712,8 @@ ImageFeed* StoreWriter::image_feed(uint32_t conn) {
   if (!feed) {
     feed = std::make_unique<ImageFeed>(
         [&q](ImageRow row) { q.image_op->images.push_back(std::move(row)); },
-        [&q](const decode::Diagnostic& x, uint32_t at) {
-          q.image_op->problems.push_back({q.image_header + at + x.offset, x.severity, x.code, x.path, x.text});
+        [&q](const decode::Diagnostic& x) {
+          q.image_op->problems.push_back({q.image_header + x.offset, x.severity, x.code, x.path, x.text});
         });
   }
   return feed.get();

@@ -178,13 +178,13 @@ void Connection::on_frame(const framing::Frame& f, const framing::ChannelState& 
   cutting_ = -1;
 }
 
-void Connection::on_image(const display::ImageInfo& info, const image::Pixels* pixels, uint32_t body_base) {
+void Connection::on_image(const display::ImageInfo& info, const image::Pixels* pixels) {
   if (cutting_ < 0) return;
   Dir& d = dirs_[idx(cutting_dir_)];
   FrameRecord& f = d.frames[static_cast<size_t>(cutting_)];
   ImageRecord r;
   r.frame = static_cast<uint32_t>(cutting_);
-  r.at = body_base + info.offset;
+  r.at = info.offset;
   r.id = info.id;
   r.payload_bytes = info.payload_bytes;
   r.decoded_bytes = info.decoded_bytes;

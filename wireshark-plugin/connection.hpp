@@ -157,7 +157,7 @@ class Connection : private framing::FrameSink, private agent::Listener, private 
   void on_channel_known(const framing::ChannelState& s) override;
   void on_agent_message(const agent::AgentMessageEvent& e) override;
   void on_diagnostic(const agent::AgentDiagnostic& d) override;
-  void on_image(const display::ImageInfo& info, const image::Pixels* pixels, uint32_t body_base) override;
+  void on_image(const display::ImageInfo& info, const image::Pixels* pixels) override;
   uint32_t add_agent_item(AgentItem item);
   void attach_cross(CallRecord& rec, uint32_t packet);
 

@@ -10,19 +10,12 @@ DisplayFeed::DisplayFeed() : state_({}, this) {}
 
 void DisplayFeed::apply(uint32_t connection, uint64_t ts_ns, const decode::DecodedFrame& frame, ImageSink& sink) {
   sink_ = &sink;
-  base_ = 0;
-  state_.apply(connection, ts_ns, frame.own, frame.own_body);
-  if (frame.has_subs) {
-    for (const auto& sub : frame.subs.items) {
-      base_ = sub.offset;
-      state_.apply(connection, ts_ns, sub.decoded, sub.body);
-    }
-  }
+  state_.apply_frame(connection, ts_ns, frame);
   sink_ = nullptr;
 }
 
 void DisplayFeed::on_image(uint32_t, uint64_t, const display::ImageInfo& info, const image::Pixels* pixels) {
-  if (sink_) sink_->on_image(info, pixels, base_);
+  if (sink_) sink_->on_image(info, pixels);
 }
 
 DisplayFeed& DisplaySessions::feed_for(uint32_t connection_id) {

@@ -52,8 +52,8 @@ class ImageSink {
  public:
   virtual ~ImageSink() = default;
   // `pixels` null when the image could not be had; valid during the call only.
-  // `body_base`: where the decoded message's body starts in the frame's body.
-  virtual void on_image(const display::ImageInfo& info, const image::Pixels* pixels, uint32_t body_base) = 0;
+  // info.offset is in the frame's body (sub-messages' included).
+  virtual void on_image(const display::ImageInfo& info, const image::Pixels* pixels) = 0;
 };
 
 // One DisplayState and the connection whose message it is applying.
@@ -73,7 +73,6 @@ class DisplayFeed final : private display::DisplayListener {
 
   display::DisplayState state_;
   ImageSink* sink_ = nullptr;
-  uint32_t base_ = 0;
 };
 
 // The display states and kept PNGs of one capture file.

@@ -69,16 +69,18 @@ struct DisplayState::Impl {
   Counters counters;
   uint64_t surface_pixels = 0;  // of every live surface: capped at kSurfaceBudget x Limits::max_pixels
 
-  // The message being applied.
+  // The message being applied; `base`: where its body starts in the frame's body
+  // (a sub-message's offset), added to every offset reported.
   uint32_t conn = 0;
   uint64_t ts = 0;
+  uint32_t body_base = 0;
   Channel* ch = nullptr;
 
   using Handler = void (Impl::*)(const FieldView&);
   static const std::unordered_map<std::string, Handler>& handlers();
 
   void problem(decode::Severity sev, std::string code, uint32_t offset, std::string path, std::string text) {
-    if (listener) listener->on_problem(conn, ts, {sev, std::move(code), offset, std::move(path), std::move(text)});
+    if (listener) listener->on_problem(conn, ts, {sev, std::move(code), body_base + offset, std::move(path), std::move(text)});
   }
 
   image::GlzDictionary& dictionary(uint8_t id, int64_t window) {
@@ -111,7 +113,9 @@ struct DisplayState::Impl {
       problem(f.code == "missing_reference" ? decode::Severity::Warning : decode::Severity::Error, "image_" + f.code,
               static_cast<uint32_t>(f.offset), std::string(r.info.field), image_type_name(r.info.type) + " image " +
               std::to_string(r.info.id) + ": " + f.text);
+      r.info.fault->offset += body_base;
     }
+    r.info.offset += body_base;
     if (listener) listener->on_image(conn, ts, r.info, r.get());
     return r;
   }
@@ -580,6 +584,16 @@ void DisplayState::apply(uint32_t connection, uint64_t ts_ns, const decode::Deco
   s.ts = ts_ns;
   s.ch = &s.channels[connection];
   (s.*(it->second))(FieldView::root(message, body));
+}
+
+void DisplayState::apply_frame(uint32_t connection, uint64_t ts_ns, const decode::DecodedFrame& frame) {
+  impl_->body_base = 0;
+  apply(connection, ts_ns, frame.own, frame.own_body);
+  for (const auto& sub : frame.subs.items) {
+    impl_->body_base = sub.offset;
+    apply(connection, ts_ns, sub.decoded, sub.body);
+  }
+  impl_->body_base = 0;
 }
 
 std::vector<DisplayState::SurfaceRef> DisplayState::surfaces() const {

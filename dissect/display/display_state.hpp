@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "dissect/decode/decoded.hpp"
+#include "dissect/decode/frame_decode.hpp"
 #include "dissect/display/canvas.hpp"
 #include "dissect/display/image_source.hpp"
 
@@ -62,9 +63,13 @@ class DisplayState {
   DisplayState(DisplayState&&) noexcept;
   DisplayState& operator=(DisplayState&&) noexcept;
 
-  // One decoded display message (either direction; only s2c ones draw).
+  // One decoded display message (either direction; only s2c ones draw). Offsets
+  // reported are in `body`.
   void apply(uint32_t connection, uint64_t ts_ns, const decode::DecodedMessage& message,
              std::span<const uint8_t> body);
+  // A decoded frame: its own message, then its sub-messages in order. Offsets
+  // reported are in the frame's body, sub-messages' included.
+  void apply_frame(uint32_t connection, uint64_t ts_ns, const decode::DecodedFrame& frame);
 
   struct SurfaceRef {
     uint32_t connection = 0, surface_id = 0;

@@ -45,8 +45,7 @@ CASES = [
     ('qemu-jpeg-wan', 'qemu', 'image-compression=auto_glz,jpeg-wan-compression=always', [], True),
     ('qemu-zlib-wan', 'qemu', 'image-compression=glz,zlib-glz-wan-compression=always',
      ['zlib_glz_rgb', 'glz_reference'], False),
-    ('serve-desktop-glz', 'serve', '--scenario desktop --frames 40 --image-compression glz',
-     ['glz_rgb', 'from_cache', 'cache_hit'], False),
+    ('serve-desktop-glz', 'serve', '--scenario desktop --frames 40 --image-compression glz', ['glz_rgb'], False),
     ('serve-office-auto_glz', 'serve', '--scenario office --frames 40 --image-compression auto_glz', [], False),
     ('serve-photo-quic', 'serve', '--scenario photo --frames 6 --image-compression quic', ['quic'], False),
     ('serve-photo-lz4', 'serve', '--scenario photo --frames 6 --image-compression lz4', ['lz4'], False),
@@ -58,13 +57,18 @@ CASES = [
 ]
 
 
-# name, server, options: one client stays connected and saves its screen while the
-# screen changes (QEMU: SeaBIOS and the boot messages; ours: the workload running).
+# name, server, options, seconds, what must occur (as CASES): one client stays
+# connected and saves its screen while the screen changes (QEMU: SeaBIOS and the
+# boot messages; ours: the workload running). Being the only client, it sees our
+# server's workload from its first frame: the desktop's tray blinks come from the
+# pixmap cache here whatever the machine's load (in serve-desktop-glz the GLib
+# client may connect after the workload ended).
 MIDSESSION_CASES = [
-    ('mid-qemu-glz', 'qemu', 'image-compression=glz', 5),
-    ('mid-serve-desktop-glz', 'serve', '--scenario desktop --frames 60 --image-compression glz', 3),
-    ('mid-serve-office-lz', 'serve', '--scenario office --frames 60 --image-compression lz', 3),
-    ('mid-serve-photo-quic', 'serve', '--scenario photo --frames 20 --fps 8 --image-compression quic', 3),
+    ('mid-qemu-glz', 'qemu', 'image-compression=glz', 5, ['glz_rgb', 'glz_reference']),
+    ('mid-serve-desktop-glz', 'serve', '--scenario desktop --frames 60 --image-compression glz', 3,
+     ['glz_rgb', 'from_cache', 'cache_hit']),
+    ('mid-serve-office-lz', 'serve', '--scenario office --frames 60 --image-compression lz', 3, ['lz_rgb']),
+    ('mid-serve-photo-quic', 'serve', '--scenario photo --frames 20 --fps 8 --image-compression quic', 3, ['quic']),
 ]
 
 
@@ -83,7 +87,7 @@ def main(argv):
             manifest = {c['name']: c for c in json.load(f)}
     failed = []
     screen_dump = os.path.join(os.path.dirname(os.path.abspath(args.spice_capture)), 'spice-screen-dump')
-    for name, kind, opts, seconds in MIDSESSION_CASES:
+    for name, kind, opts, seconds, expect in MIDSESSION_CASES:
         if only and name not in only:
             continue
         stem = os.path.join(args.out, name)
@@ -98,7 +102,7 @@ def main(argv):
             sys.stderr.write('%s: %s\n' % (name, (r.stderr or r.stdout).strip().splitlines()[-1:]))
             continue
         manifest[name] = {'name': name, 'pcap': stem + '.pcap', 'shots': stem + '.dumps/shots.json',
-                          'server': server}
+                          'expect': expect, 'server': server}
     for name, kind, opts, expect, lossy in CASES:
         if only and name not in only:
             continue

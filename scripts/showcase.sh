@@ -41,8 +41,8 @@ echo "== recording a TLS-only QEMU through the recorder (TLS ended at the record
 # SIGPIPE, which pipefail turns into a failed showcase.
 first() { awk -v n="$1" 'NR <= n'; }
 echo
-echo "== spice-capture import (the two loopback captures, into the same store) =="
-$sc import "$out/ours.pcap" "$out/agent.pcap" --db "$db"
+echo "== spice-capture import (the two loopback captures, into the same store; --images: every image decoded into the images table) =="
+$sc import "$out/ours.pcap" "$out/agent.pcap" --db "$db" --images
 echo
 echo "== where each capture came from =="
 sqlite3 -header -column "$db" "SELECT id, source, path, status FROM captures"
@@ -73,6 +73,10 @@ echo
 echo "== our simulated desktop at the end of its session, and the images that drew it =="
 $sc render --db "$db" --capture 3 -o "$out/desktop-end.png"
 $sc images --db "$db" --capture 3 --limit 8
+echo
+echo "== the images table from SQL: codecs and what the client's pixmap cache did =="
+sqlite3 -header -column "$db" "SELECT type, cache, count(*) AS images, sum(compressed_size) AS wire_bytes,
+  sum(decoded_size) AS decoded_bytes, sum(glz_references > 0) AS using_earlier_images FROM images GROUP BY 1, 2"
 echo
 echo "== traffic by message =="
 $sc stats --db "$db" | sed -n '/Per message/,$p' | first 15

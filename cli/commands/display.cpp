@@ -46,8 +46,8 @@ std::optional<store::DisplaySessionInfo> find_session(store::Database& db, const
     code = kExitUsage;
     return std::nullopt;
   }
-  if (found->sessions_with_display > 1 && !sel.f.session && !sel.channel && !quiet) {
-    std::cerr << "note: " << found->sessions_with_display << " sessions have display channels; using session "
+  if (found->sessions_matching > 1 && !sel.f.session && !sel.channel && !quiet) {
+    std::cerr << "note: " << found->sessions_matching << " sessions have display channels; using session "
               << found->session_id << " (choose with --session)\n";
   }
   return std::move(found).value();

@@ -20,6 +20,7 @@ void register_export_pcap(CLI::App& app);
 void register_render(CLI::App& app);
 void register_images(CLI::App& app);
 void register_streams(CLI::App& app);
+void register_audio(CLI::App& app);
 void register_fields(CLI::App& app);
 void register_serve(CLI::App& app);
 

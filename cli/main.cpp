@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
       "  spice-capture messages --db s.db -n main.init  decoded messages (add --json)\n"
       "  spice-capture stats --db s.db                  messages and bytes per channel/message\n"
       "  spice-capture problems --db s.db               gaps, resyncs and fields that did not decode\n"
+      "  spice-capture audio --db s.db                  playback/record streams; `audio export` writes WAV\n"
       "  spice-capture serve --scenario desktop         run our own SPICE server\n\n"
       "Run `spice-capture <command> --help` for a command's options and examples.");
   sc::cli::register_capture(app);
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   sc::cli::register_render(app);
   sc::cli::register_images(app);
   sc::cli::register_streams(app);
+  sc::cli::register_audio(app);
   sc::cli::register_export_pcap(app);
   sc::cli::register_fields(app);
   sc::cli::register_serve(app);

@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(fuzz_pcap fuzz_reassembly fuzz_framing fuzz_messages fuzz_agent fuzz_chunks fuzz_lz fuzz_glz fuzz_lz4 fuzz_bitmap fuzz_quic fuzz_jpeg fuzz_display)
+TARGETS=(fuzz_pcap fuzz_reassembly fuzz_framing fuzz_messages fuzz_agent fuzz_chunks fuzz_lz fuzz_glz fuzz_lz4 fuzz_bitmap fuzz_quic fuzz_jpeg fuzz_display fuzz_audio)
 # Image codec targets also start from the real payloads kept as unit-test fixtures.
 declare -A IMAGE_SEEDS=([fuzz_lz]="lz" [fuzz_glz]="glz zlib_glz" [fuzz_lz4]="lz4" [fuzz_bitmap]="bitmap" [fuzz_quic]="quic" [fuzz_jpeg]="jpeg")
 dir=build-fuzz

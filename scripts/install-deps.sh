@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries we link
   libpcap-dev libssl-dev libsqlite3-dev sqlite3 libcli11-dev libgtest-dev libgmock-dev
   liblz4-dev zlib1g-dev libturbojpeg0-dev libspice-protocol-dev libspice-server-dev
-  libspice-client-glib-2.0-dev
+  libspice-client-glib-2.0-dev libopus-dev
   nlohmann-json3-dev libbenchmark-dev libglib2.0-dev libpng-dev libasio-dev
   # real peers used by tests and the showcase
   qemu-system-x86 spice-client-gtk gir1.2-spiceclientglib-2.0 python3-gi

@@ -35,19 +35,19 @@ struct Selection {
     f.add_common(cmd);
     cmd->add_option("--channel", channel, "Only this display channel (channels.id)");
   }
-  store::DisplaySelection get() const { return {f.capture, f.session, channel}; }
+  store::SessionSelection get() const { return {f.capture, f.session, channel}; }
 };
 
 // Opens the store and finds the session, or prints why not and gives the exit code.
-std::optional<store::DisplaySessionInfo> find_session(store::Database& db, const Selection& sel, bool quiet, int& code) {
+std::optional<store::SessionChannels> find_session(store::Database& db, const Selection& sel, bool quiet, int& code) {
   auto found = store::find_display_session(db, sel.get());
   if (!found) {
     std::cerr << "spice-capture: " << found.error().message << '\n';
     code = kExitUsage;
     return std::nullopt;
   }
-  if (found->sessions_with_display > 1 && !sel.f.session && !sel.channel && !quiet) {
-    std::cerr << "note: " << found->sessions_with_display << " sessions have display channels; using session "
+  if (found->sessions_matching > 1 && !sel.f.session && !sel.channel && !quiet) {
+    std::cerr << "note: " << found->sessions_matching << " sessions have display channels; using session "
               << found->session_id << " (choose with --session)\n";
   }
   return std::move(found).value();
@@ -209,7 +209,7 @@ int run_render(const RenderArgs& a) {
     return (fs::path(a.out) / name).string();
   };
 
-  auto replayed = store::replay_display(db, *session, state, [&](const store::DisplayStep& s) {
+  auto replayed = store::replay_display(db, *session, state, [&](const store::ReplayStep& s) {
     if (until && s.ts_ns > *until) return false;
     if (a.after_message && last_message == *a.after_message) return false;
     if (a.every) {
@@ -417,7 +417,7 @@ int run_images(const ImagesArgs& a) {
   if (!a.export_dir.empty()) fs::create_directories(a.export_dir);
   ImageLister lister(a, session->capture_first_ts);
   display::DisplayState state({}, &lister);
-  auto replayed = store::replay_display(db, *session, state, [&](const store::DisplayStep& s) {
+  auto replayed = store::replay_display(db, *session, state, [&](const store::ReplayStep& s) {
     lister.message = s.message;
     return lister.error.empty();
   });

@@ -13,6 +13,9 @@
 //                    and from the middle behind a mid-session marker
 //   fuzz_display     each display channel's messages as records, from its start, in
 //                    files of at most 256 KiB (real surfaces, draws, images, streams)
+//   fuzz_audio       the capture's playback, record and multimedia-clock messages
+//                    as records in capture order, with its losses (real modes,
+//                    starts, Opus packets both ways)
 //
 // Why: random bytes rarely get past REDQ, a link reply or a plausible header;
 // real traffic takes the fuzzers straight to the message decoders.
@@ -27,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -429,6 +433,60 @@ class DisplayCollector : public ConnectionSink {
   size_t files_ = 0;
 };
 
+// ---- fuzz_audio: playback, record and main clock messages as records -----------------
+
+class AudioCollector : public ConnectionSink {
+ public:
+  explicit AudioCollector(fs::path dir) : dir_(std::move(dir)) {}
+  ~AudioCollector() override { flush(); }
+  void on_open(const ConnectionInfo&) override {}
+  void on_problem(const ConnectionInfo& c, const sc::framing::Problem& p, const sc::framing::ChannelState& s) override {
+    const int kind = kind_of(s.channel_type);
+    if (!p.is_gap() || kind < 1) return;
+    bytes_.push_back(static_cast<uint8_t>(3 | (kind == 2 ? 4 : 0) | second(c.id, kind) << 3));
+  }
+  void on_close(const ConnectionInfo&, const sc::framing::ChannelState&, uint64_t) override {}
+  void on_frame(const ConnectionInfo& c, const sc::framing::Frame& f, const sc::framing::ChannelState&) override {
+    if (!f.def || f.undecodable || f.def->is_link() || f.body.size() > 0xffff) return;
+    const int kind = kind_of(f.def->channel_type);
+    if (kind < 0) return;
+    // Of main, only the multimedia clock: agent traffic would crowd the seeds out.
+    if (kind == 0 && f.def->full_name != "main.init" && f.def->full_name != "main.multi_media_time") return;
+    if (bytes_.size() + 5 + f.body.size() > kAudioSeedBytes) flush();
+    bytes_.push_back(static_cast<uint8_t>(kind | (f.def->direction == sc::schema::Direction::S2C ? 4 : 0) |
+                                          second(c.id, kind) << 3));
+    put16(bytes_, f.def->type);
+    put16(bytes_, static_cast<uint16_t>(f.body.size()));
+    bytes_.insert(bytes_.end(), f.body.begin(), f.body.end());
+  }
+
+ private:
+  static constexpr size_t kAudioSeedBytes = 256 * 1024;
+  // fuzz_audio's channel bits: 0 main, 1 playback, 2 record; -1 for other channels.
+  static int kind_of(uint8_t type) {
+    switch (type) {
+      case SPICE_CHANNEL_MAIN: return 0;
+      case SPICE_CHANNEL_PLAYBACK: return 1;
+      case SPICE_CHANNEL_RECORD: return 2;
+      default: return -1;
+    }
+  }
+  // The first connection of a kind is 0, every later one 1.
+  uint8_t second(uint32_t conn, int kind) {
+    auto& first = first_[kind];
+    if (!first) first = conn;
+    return *first == conn ? 0 : 1;
+  }
+  void flush() {
+    if (!bytes_.empty()) write_file(dir_ / ("audio-" + std::to_string(files_++)), bytes_);
+    bytes_.clear();
+  }
+  fs::path dir_;
+  Bytes bytes_;
+  std::map<int, std::optional<uint32_t>> first_;
+  size_t files_ = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -437,7 +495,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path out = argv[2];
-  for (const char* t : {"fuzz_pcap", "fuzz_reassembly", "fuzz_framing", "fuzz_messages", "fuzz_agent", "fuzz_display"})
+  for (const char* t :
+       {"fuzz_pcap", "fuzz_reassembly", "fuzz_framing", "fuzz_messages", "fuzz_agent", "fuzz_display", "fuzz_audio"})
     fs::create_directories(out / t);
 
   auto src = PacketSource::open_file(argv[1]);
@@ -464,6 +523,10 @@ int main(int argc, char** argv) {
   {
     DisplayCollector display(out / "fuzz_display");
     (void)import_file(argv[1], display, {});
+  }
+  {
+    AudioCollector audio(out / "fuzz_audio");
+    (void)import_file(argv[1], audio, {});
   }
   size_t files = 0;
   for (const auto& e : fs::recursive_directory_iterator(out)) files += e.is_regular_file();

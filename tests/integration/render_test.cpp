@@ -170,8 +170,8 @@ INSTANTIATE_TEST_SUITE_P(Sessions, Render, testing::ValuesIn(kCases),
 // within that). Every picture must match such a state exactly, and the pictures
 // must show the screen changing (several distinct ones), so this checks renders at
 // intermediate times, not only the end.
-const std::vector<std::string> kMidSessionCases = {"mid-qemu-glz", "mid-serve-desktop-glz", "mid-serve-office-lz",
-                                                   "mid-serve-photo-quic"};
+const std::vector<std::string> kMidSessionCases = {"mid-qemu-glz", "mid-qemu-zlib-wan", "mid-serve-desktop-glz",
+                                                   "mid-serve-office-lz", "mid-serve-photo-quic"};
 // Measured here: the client's pictures trail the capture by 0-60 ms on our server;
 // the bound leaves room for a loaded CI machine and still fails a picture that is
 // a few frames stale.
@@ -240,7 +240,7 @@ TEST_P(MidSession, EveryPictureTheClientShowedIsARenderOfItsMoment) {
       }
     }
   };
-  auto replayed = store::replay_display(*db, *session, state, [&](const store::DisplayStep& step) {
+  auto replayed = store::replay_display(*db, *session, state, [&](const store::ReplayStep& step) {
     try_state(step.ts_ns);
     prev_ts = step.ts_ns;
     prev_message = step.message;

@@ -32,19 +32,20 @@ QEMU = ('qemu-system-x86_64 -accel tcg -machine q35 -m 128 -display none -vga qx
 
 # name, server ('qemu' spice options | serve arguments), what must occur (image
 # types; 'cache_hit': an image from the pixmap cache; 'glz_reference': a GLZ image
-# that copies from earlier ones), lossy. JPEG never occurs here: neither server
+# that copies from earlier ones), lossy. spicy-screenshot leaves at its first mark,
+# so what it saw of QEMU's boot depends on the machine's speed: what must occur in
+# QEMU's GLZ sessions is asserted of the mid-session cases, whose client stays. JPEG never occurs here: neither server
 # judges these images photographic on loopback, whatever jpeg-wan-compression says
 # (the JPEG decoder is checked on real payloads in tests/unit/jpeg_test.cpp).
 CASES = [
     ('qemu-off', 'qemu', 'image-compression=off', ['bitmap'], False),
-    ('qemu-auto_glz', 'qemu', 'image-compression=auto_glz', ['glz_rgb', 'glz_reference'], False),
+    ('qemu-auto_glz', 'qemu', 'image-compression=auto_glz', [], False),
     ('qemu-auto_lz', 'qemu', 'image-compression=auto_lz', [], False),
     ('qemu-quic', 'qemu', 'image-compression=quic', ['quic'], False),
     ('qemu-glz', 'qemu', 'image-compression=glz', [], False),
     ('qemu-lz', 'qemu', 'image-compression=lz', ['lz_rgb'], False),
     ('qemu-jpeg-wan', 'qemu', 'image-compression=auto_glz,jpeg-wan-compression=always', [], True),
-    ('qemu-zlib-wan', 'qemu', 'image-compression=glz,zlib-glz-wan-compression=always',
-     ['zlib_glz_rgb', 'glz_reference'], False),
+    ('qemu-zlib-wan', 'qemu', 'image-compression=glz,zlib-glz-wan-compression=always', [], False),
     ('serve-desktop-glz', 'serve', '--scenario desktop --frames 40 --image-compression glz', ['glz_rgb'], False),
     ('serve-office-auto_glz', 'serve', '--scenario office --frames 40 --image-compression auto_glz', [], False),
     ('serve-photo-quic', 'serve', '--scenario photo --frames 6 --image-compression quic', ['quic'], False),
@@ -65,6 +66,8 @@ CASES = [
 # client may connect after the workload ended).
 MIDSESSION_CASES = [
     ('mid-qemu-glz', 'qemu', 'image-compression=glz', 5, ['glz_rgb', 'glz_reference']),
+    ('mid-qemu-zlib-wan', 'qemu', 'image-compression=glz,zlib-glz-wan-compression=always', 5,
+     ['zlib_glz_rgb', 'glz_reference']),
     ('mid-serve-desktop-glz', 'serve', '--scenario desktop --frames 60 --image-compression glz', 3,
      ['glz_rgb', 'from_cache', 'cache_hit']),
     ('mid-serve-office-lz', 'serve', '--scenario office --frames 60 --image-compression lz', 3, ['lz_rgb']),

@@ -3,8 +3,9 @@
 
 Connects to a SPICE server, opens every channel the server offers, waits for the
 display's primary surface, then drives the inputs channel (keys, relative and
-absolute mouse, buttons), writes bytes to every port channel and sends record
-samples if the server starts recording. With the agent options it also drives
+absolute mouse, buttons), writes bytes to every port channel and, if the server
+starts recording, sends half a second of a 440 Hz tone (a 10 ms frame every
+10 ms, stamped 0, 10, 20... ms). With the agent options it also drives
 the guest agent once the server reports it connected: file transfers, clipboard
 both ways and a monitors config, one action after the other. After --duration
 seconds (or, with --end-after-agent, shortly after the agent actions) it
@@ -45,6 +46,10 @@ DISCONNECT_GRACE_MS = 3000
 # instead of merging mouse motions.
 INPUT_STEP_MS = 40
 
+# The microphone: this many 10 ms frames of one continuous tone, one frame
+# every 10 ms (stamped 0, 10, 20... ms), once the server starts recording.
+RECORD_FRAMES = 50
+RECORD_TONE_HZ = 440
 # PC/XT set-1 make codes of "a", "b", "c"; spice-gtk derives the break codes.
 SCANCODES_ABC = (0x1E, 0x30, 0x2E)
 # (SPICE_MOUSE_BUTTON_x, SPICE_MOUSE_BUTTON_MASK_x) for LEFT and RIGHT.
@@ -166,11 +171,11 @@ def start_hard_timeout(seconds):
     timer.start()
 
 
-def quiet_tone(frames, channels, rate):
-    """A quiet 440 Hz tone as interleaved signed 16-bit samples."""
+def quiet_tone(frames, channels, rate, hz=RECORD_TONE_HZ):
+    """A quiet tone as interleaved signed 16-bit samples, one phase throughout."""
     samples = array.array('h')
     for i in range(frames):
-        value = int(1000 * math.sin(2 * math.pi * 440 * i / rate))
+        value = int(1000 * math.sin(2 * math.pi * hz * i / rate))
         samples.extend([value] * channels)
     return samples.tobytes()
 
@@ -312,6 +317,7 @@ class CaptureClient:
             GObject.Object.connect(channel, 'playback-data', self._on_playback_data)
         elif isinstance(channel, Spice.RecordChannel):
             GObject.Object.connect(channel, 'record-start', self._on_record_start)
+            GObject.Object.connect(channel, 'record-stop', self._on_record_stop)
 
     def _on_channel_event(self, channel, event, entry):
         if event == Spice.ChannelEvent.OPENED:
@@ -408,18 +414,34 @@ class CaptureClient:
         self.playback['data_messages'] += 1
 
     def _on_record_start(self, channel, _fmt, channels, rate):
-        """The server wants audio: send a few 10 ms frames of a quiet tone."""
-        self.record['started'] = True
-        frames = rate // 100
-        pcm = quiet_tone(frames, channels, rate)
+        """The server wants audio: RECORD_FRAMES frames of a quiet tone, one per 10 ms."""
+        if self.record['started']:
+            return
+        self.record.update(started=True, rate=rate, channels=channels, tone_hz=RECORD_TONE_HZ)
+        frame_bytes = (rate // 100) * channels * 2
+        pcm = quiet_tone(RECORD_FRAMES * (rate // 100), channels, rate)
         # send_data takes a raw pointer (PyGObject passes only integers for
         # it); the buffer is kept for the session in case spice-gtk queues
         # it by reference like port writes.
         self.record_pcm = ctypes.create_string_buffer(pcm, len(pcm))
-        for i in range(5):
-            channel.send_data(ctypes.addressof(self.record_pcm), len(pcm), i * 10)
+        base = ctypes.addressof(self.record_pcm)
+
+        frames = iter(range(RECORD_FRAMES))
+
+        def send_next():
+            i = next(frames, None)
+            # The closure holds the channel: let it go at the end or a stop.
+            if i is None or self.ending or self.record.get('stopped'):
+                return False
+            channel.send_data(base + i * frame_bytes, frame_bytes, i * 10)
             self.record['messages_sent'] += 1
-            self.record['bytes_sent'] += len(pcm)
+            self.record['bytes_sent'] += frame_bytes
+            return True
+        if send_next():
+            GLib.timeout_add(10, send_next)
+
+    def _on_record_stop(self, _channel):
+        self.record['stopped'] = True
 
     # --- agent: plan and pacing ---------------------------------------------
 

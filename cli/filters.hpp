@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/database.hpp"
+#include "store/session_replay.hpp"
 
 namespace sc::cli {
 
@@ -67,6 +68,26 @@ struct Filters {
     return w;
   }
 };
+
+// The session a replaying command (render, images, streams, audio) works on:
+// --capture, --session, and --channel naming one channel of the command's kind.
+struct SessionArgs {
+  Filters f;
+  void add(CLI::App* cmd, const std::string& channel_kind) {
+    f.add_common(cmd);
+    cmd->add_option("--channel", f.channel, "Only this " + channel_kind + " channel (channels.id)");
+  }
+  store::SessionSelection get() const { return {f.capture, f.session, f.channel}; }
+};
+
+// Seconds from `base` (a capture's first packet) to `ts`, as the query commands show times.
+inline double seconds(uint64_t ts, uint64_t base) { return ts >= base ? static_cast<double>(ts - base) / 1e9 : 0.0; }
+
+// What a store finder found: the session, or nullopt after printing why not
+// (`code` set). When several sessions had `kind` channels and none was chosen,
+// says which one is used (unless `quiet`).
+std::optional<store::SessionChannels> chosen_session(Result<store::SessionChannels> found, const SessionArgs& a,
+                                                     std::string_view kind, bool quiet, int& code);
 
 // Runs `sql` and prints the table (or JSON with --json); json_columns hold JSON text.
 int show(const std::string& sql, const std::vector<store::Cell>& params, const Filters& f,

@@ -2,16 +2,6 @@
 
 namespace sc::store {
 
-std::string_view image_status_name(ImageStatus s) {
-  static constexpr std::string_view kNames[] = {"decoded", "failed", "not_decoded"};
-  return kNames[static_cast<size_t>(s)];
-}
-
-ImageStatus image_status(const display::ImageInfo& info) {
-  if (info.fault) return ImageStatus::Failed;
-  return info.decoded ? ImageStatus::Decoded : ImageStatus::NotDecoded;
-}
-
 ImageFeed::ImageFeed(ImageFn on_image, ProblemFn on_problem, image::Limits limits)
     : image_(std::move(on_image)),
       problem_(std::move(on_problem)),
@@ -21,24 +11,7 @@ void ImageFeed::on_frame(uint32_t connection, uint64_t ts_ns, const decode::Deco
   state_.apply_frame(connection, ts_ns, frame);
 }
 
-void ImageFeed::on_image(uint32_t, uint64_t, const display::ImageInfo& info, const image::Pixels*) {
-  ImageRow r;
-  r.field = info.field;
-  r.offset = info.offset;
-  r.image_id = info.id;
-  r.type = info.type;
-  r.flags = info.flags;
-  r.width = info.width;
-  r.height = info.height;
-  r.compressed = info.payload_bytes;
-  r.decoded = info.decoded_bytes;
-  r.cache = info.cache;
-  r.lossy = info.lossy;
-  r.glz_references = info.references;
-  r.status = image_status(info);
-  r.fault = info.fault;
-  image_(std::move(r));
-}
+void ImageFeed::on_image(uint32_t, uint64_t, const display::ImageInfo& info, const image::Pixels*) { image_(info); }
 
 void ImageFeed::on_problem(uint32_t, uint64_t, const decode::Diagnostic& d) { problem_(d); }
 
@@ -57,8 +30,8 @@ ImageTable::ImageTable(Database& db) : one_(db.handle(), insert_sql(1)), many_(d
   pending_.reserve(kRowsPerInsert);
 }
 
-Result<void> ImageTable::insert(int64_t message, int64_t field_id, const ImageRow& row) {
-  pending_.push_back({message, field_id, row});
+Result<void> ImageTable::insert(int64_t message, int64_t field_id, const display::ImageInfo& info) {
+  pending_.push_back({message, field_id, info});
   if (pending_.size() < kRowsPerInsert) return {};
   auto r = write(many_, pending_);
   pending_.clear();
@@ -79,12 +52,12 @@ Result<void> ImageTable::write(Statement& st, std::span<const Pending> rows) {
   st.reset();
   int i = 1;
   for (const Pending& p : rows) {
-    const ImageRow& r = p.row;
-    st.bind(i, p.message).bind(i + 1, p.field_id).bind(i + 2, int64_t{r.offset}).bind(i + 3, i64(r.image_id));
+    const display::ImageInfo& r = p.info;
+    st.bind(i, p.message).bind(i + 1, p.field_id).bind(i + 2, int64_t{r.offset}).bind(i + 3, i64(r.id));
     st.bind(i + 4, int64_t{r.type}).bind(i + 5, int64_t{r.flags}).bind(i + 6, int64_t{r.width});
-    st.bind(i + 7, int64_t{r.height}).bind(i + 8, i64(r.compressed)).bind(i + 9, i64(r.decoded));
+    st.bind(i + 7, int64_t{r.height}).bind(i + 8, i64(r.payload_bytes)).bind(i + 9, i64(r.decoded_bytes));
     st.bind(i + 10, int64_t{static_cast<uint8_t>(r.cache)}).bind(i + 11, int64_t{r.lossy});
-    st.bind(i + 12, int64_t{r.glz_references}).bind(i + 13, int64_t{static_cast<uint8_t>(r.status)});
+    st.bind(i + 12, int64_t{r.references}).bind(i + 13, int64_t{static_cast<uint8_t>(display::image_status(r))});
     if (r.fault) {
       st.bind(i + 14, r.fault->code).bind(i + 15, i64(r.fault->offset)).bind(i + 16, r.fault->text);
     } else {

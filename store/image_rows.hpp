@@ -21,33 +21,12 @@
 
 namespace sc::store {
 
-enum class ImageStatus : uint8_t { Decoded, Failed, NotDecoded };
-std::string_view image_status_name(ImageStatus s);  // decoded, failed, not_decoded
-
-struct ImageRow {
-  std::string_view field;   // display.draw_copy.data.src_bitmap (ImageInfo::field)
-  uint32_t offset = 0;      // where the Image starts in the frame's body
-  uint64_t image_id = 0;
-  uint8_t type = 0, flags = 0;
-  uint32_t width = 0, height = 0;
-  uint64_t compressed = 0, decoded = 0;
-  display::CacheOp cache = display::CacheOp::None;
-  bool lossy = false;
-  uint32_t glz_references = 0;
-  ImageStatus status = ImageStatus::NotDecoded;
-  std::optional<image::Fault> fault;  // its offset in the message body
-};
-
-// NotDecoded: a SURFACE image when surfaces are not drawn. The status column, and
-// the status `images` shows.
-ImageStatus image_status(const display::ImageInfo& info);
-
 // One session's display channels (or one display channel no session claimed),
 // frame by frame in capture order.
 class ImageFeed final : public display::DisplayListener {
  public:
   // Offsets are in the frame's body (sub-messages' included).
-  using ImageFn = std::function<void(ImageRow)>;
+  using ImageFn = std::function<void(const display::ImageInfo&)>;
   using ProblemFn = std::function<void(const decode::Diagnostic&)>;
   ImageFeed(ImageFn on_image, ProblemFn on_problem, image::Limits limits = {});
 
@@ -68,15 +47,15 @@ class ImageFeed final : public display::DisplayListener {
 class ImageTable {
  public:
   explicit ImageTable(Database& db);
-  // field_id: the names table id of row.field (the writer keeps that table).
-  Result<void> insert(int64_t message, int64_t field_id, const ImageRow& row);
+  // field_id: the names table id of info.field (the writer keeps that table).
+  Result<void> insert(int64_t message, int64_t field_id, const display::ImageInfo& info);
   Result<void> flush();
 
  private:
   static constexpr size_t kRowsPerInsert = 32;
   struct Pending {
     int64_t message, field_id;
-    ImageRow row;
+    display::ImageInfo info;
   };
   Result<void> write(Statement& st, std::span<const Pending> rows);
   Statement one_, many_;

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "store/database.hpp"
-#include "store/image_rows.hpp"
+#include "dissect/display/image_source.hpp"
 
 namespace sc::store {
 
@@ -236,7 +236,7 @@ CREATE VIEW images AS
            " ELSE 'type_' || i.type END AS type, i.flags, i.width, i.height, i.compressed_size, i.decoded_size, " +
            cases("i.cache", [](int v) { return display::cache_op_name(static_cast<display::CacheOp>(v)); }, 6) +
            " ELSE '' END AS cache, i.lossy, i.glz_references, " +
-           cases("i.status", [](int v) { return image_status_name(static_cast<ImageStatus>(v)); }, 3) +
+           cases("i.status", [](int v) { return display::image_status_name(static_cast<display::ImageStatus>(v)); }, 3) +
            " END AS status, i.fault_code, i.fault_offset, i.fault_text\n"
            "  FROM image_rows i JOIN message_rows m ON m.id = i.message JOIN names n ON n.id = i.field_id;\n";
   }();

@@ -88,7 +88,7 @@ struct StoreWriter::Op {
   std::vector<ProblemRow> problems;
   std::unique_ptr<Extra> extra;
   std::unique_ptr<AgentRow> agent;  // kAgent
-  std::vector<ImageRow> images;     // Frame: the images it carried
+  std::vector<display::ImageInfo> images;  // Frame: the images it carried
 };
 
 struct StoreWriter::Batch {
@@ -711,7 +711,7 @@ ImageFeed* StoreWriter::image_feed(uint32_t conn) {
   auto& feed = q.image_feeds[of->second];
   if (!feed) {
     feed = std::make_unique<ImageFeed>(
-        [&q](ImageRow row) { q.image_op->images.push_back(std::move(row)); },
+        [&q](const display::ImageInfo& info) { q.image_op->images.push_back(info); },
         [&q](const decode::Diagnostic& x) {
           q.image_op->problems.push_back({q.image_header + x.offset, x.severity, x.code, x.path, x.text});
         });

@@ -184,21 +184,7 @@ void Connection::on_image(const display::ImageInfo& info, const image::Pixels* p
   FrameRecord& f = d.frames[static_cast<size_t>(cutting_)];
   ImageRecord r;
   r.frame = static_cast<uint32_t>(cutting_);
-  r.at = info.offset;
-  r.id = info.id;
-  r.payload_bytes = info.payload_bytes;
-  r.decoded_bytes = info.decoded_bytes;
-  r.width = info.width;
-  r.height = info.height;
-  r.type = info.type;
-  r.cache = info.cache;
-  r.lossy = info.lossy;
-  r.decoded = info.decoded;
-  r.field = displays_->intern(info.field);
-  if (info.fault) {
-    r.fault_code = info.fault->code;
-    r.fault = info.fault->text;
-  }
+  r.info = info;
   // What `spice-capture images --export` writes: every image that yielded pixels.
   if (pixels) {
     if (const auto png = displays_->keep_png(*pixels, r.png_refused)) r.png = static_cast<int32_t>(*png);

@@ -32,19 +32,10 @@ namespace sc::wsplugin {
 
 // One image a display message carried, and what became of it.
 struct ImageRecord {
-  uint32_t frame = 0;  // index of the frame (of its direction) that carried it
-  uint32_t at = 0;     // offset of the Image in that frame's body (sub-messages included)
-  uint64_t id = 0;
-  uint64_t payload_bytes = 0, decoded_bytes = 0;
-  uint32_t width = 0, height = 0;
-  uint8_t type = 0;  // SPICE_IMAGE_TYPE_*
-  display::CacheOp cache = display::CacheOp::None;
-  bool lossy = false;
-  bool decoded = false;
-  bool png_refused = false;  // the first decoded image the memory bound kept no PNG of
-  int32_t png = -1;          // DisplaySessions::png(); -1: no PNG kept
-  const std::string* field = nullptr;  // dotted path of the image pointer (interned)
-  std::string fault_code, fault;       // empty: no fault
+  uint32_t frame = 0;         // index of the frame (of its direction) that carried it
+  display::ImageInfo info;    // info.offset: in that frame's body (sub-messages included)
+  bool png_refused = false;   // the first decoded image the memory bound kept no PNG of
+  int32_t png = -1;           // DisplaySessions::png(); -1: no PNG kept
 };
 
 // What a display channel's connection does with the images its messages carry.
@@ -95,8 +86,6 @@ class DisplaySessions {
   std::span<const uint8_t> png(uint32_t index) const { return pngs_[index]; }
   uint64_t png_bytes() const { return png_bytes_; }
 
-  const std::string* intern(std::string_view path) { return &*paths_.emplace(path).first; }
-
  private:
   uint64_t png_budget_;
   uint64_t png_bytes_ = 0;
@@ -105,7 +94,6 @@ class DisplaySessions {
   std::map<uint32_t, std::unique_ptr<DisplayFeed>> sessions_;  // by session id
   std::vector<std::unique_ptr<DisplayFeed>> unlinked_;         // channels that named no session
   std::deque<std::vector<uint8_t>> pngs_;
-  std::set<std::string, std::less<>> paths_;
 };
 
 }  // namespace sc::wsplugin

@@ -278,7 +278,7 @@ struct PacketImages {
 
   const char* name_for(const ImageRecord& r) {
     char* stem = wmem_strdup_printf(pinfo->pool, "%u-%s-%" PRIu64, pinfo->num,
-                                    display::image_type_name(r.type).c_str(), r.id);
+                                    display::image_type_name(r.info.type).c_str(), r.info.id);
     const guint n = GPOINTER_TO_UINT(wmem_map_lookup(exports->names, stem)) + 1;
     wmem_map_insert(exports->names, stem, GUINT_TO_POINTER(n));
     return n == 1 ? wmem_strdup_printf(pinfo->pool, "%s.png", stem)

@@ -324,17 +324,19 @@ proto_tree* add_message_tree(proto_tree* tree, tvbuff_t* tvb, packet_info* pinfo
   return mt;
 }
 
-void add_image(proto_tree* mt, tvbuff_t* tvb, packet_info* pinfo, int at, const FrameRecord& f, const ImageRecord& r,
+void add_image(proto_tree* mt, tvbuff_t* tvb, packet_info* pinfo, int at, const FrameRecord& f, const ImageRecord& rec,
                const char* exported) {
+  const display::ImageInfo& r = rec.info;
   Fields& F = fields();
   // In the packet's pool: a Wireshark exception (tree item limit) may unwind past here.
   const char* type = wmem_strdup(pinfo->pool, display::image_type_name(r.type).c_str());
   // (the CLI leaves "no cache operation" blank; a filter needs a word)
   const std::string_view op = display::cache_op_name(r.cache);
   const char* cache = r.cache == display::CacheOp::None ? "none" : wmem_strndup(pinfo->pool, op.data(), op.size());
-  const char* status = !r.fault.empty() ? r.fault.c_str() : r.decoded ? "decoded" : "not decoded";
+  const std::string_view named = display::image_status_name(display::image_status(r));
+  const char* status = wmem_strndup(pinfo->pool, named.data(), named.size());
   const uint32_t body_size = f.wire_size - f.header_size;
-  const int where = at + f.header_size + static_cast<int>(std::min(r.at, body_size));
+  const int where = at + f.header_size + static_cast<int>(std::min(r.offset, body_size));
   proto_item* ii = proto_tree_add_item(mt, F.image, tvb, where, 0, ENC_NA);
   proto_item_set_generated(ii);
   if (visible(mt)) {
@@ -352,14 +354,17 @@ void add_image(proto_tree* mt, tvbuff_t* tvb, packet_info* pinfo, int at, const 
   generated(proto_tree_add_string(it, F.image_cache, tvb, where, 0, cache));
   generated(proto_tree_add_string(it, F.image_status, tvb, where, 0, status));
   generated(proto_tree_add_uint64(it, F.image_id, tvb, where, 0, r.id));
-  if (r.field) generated(proto_tree_add_string(it, F.image_field, tvb, where, 0, r.field->c_str()));
+  if (!r.field.empty()) {
+    generated(proto_tree_add_string(it, F.image_field, tvb, where, 0,
+                                    wmem_strndup(pinfo->pool, r.field.data(), r.field.size())));
+  }
   generated(proto_tree_add_boolean(it, F.image_lossy, tvb, where, 0, r.lossy));
   if (exported) generated(proto_tree_add_string(it, F.image_exported, tvb, where, 0, exported));
-  if (!r.fault.empty()) {
+  if (r.fault) {
     expert_add_info_format(pinfo, ii, &F.ei_image_failed, "%s image %" PRIu64 ": %s (%s)", type, r.id,
-                           r.fault.c_str(), r.fault_code.c_str());
+                           r.fault->text.c_str(), r.fault->code.c_str());
   }
-  if (r.png_refused) {
+  if (rec.png_refused) {
     expert_add_info_format(pinfo, ii, &F.ei_image_memory,
                            "the PNGs kept for Export Objects reached the memory bound (preference "
                            "spicecap.image_memory_mb): this image and every later one are not offered");

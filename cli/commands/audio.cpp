@@ -25,29 +25,8 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 using store::Cell;
 
-struct Selection {
-  Filters f;
-  std::optional<int64_t> channel;
-  void add(CLI::App* cmd) {
-    f.add_common(cmd);
-    cmd->add_option("--channel", channel, "Only this playback or record channel (channels.id)");
-  }
-};
-
-double seconds(uint64_t ts, uint64_t base) { return ts >= base ? static_cast<double>(ts - base) / 1e9 : 0.0; }
-
-std::optional<store::SessionChannels> find_session(store::Database& db, const Selection& sel, int& code) {
-  auto found = store::find_audio_session(db, {sel.f.capture, sel.f.session, sel.channel});
-  if (!found) {
-    std::cerr << "spice-capture: " << found.error().message << '\n';
-    code = kExitUsage;
-    return std::nullopt;
-  }
-  if (found->sessions_matching > 1 && !sel.f.session && !sel.channel && !sel.f.json) {
-    std::cerr << "note: " << found->sessions_matching << " sessions have audio channels; using session "
-              << found->session_id << " (choose with --session)\n";
-  }
-  return std::move(found).value();
+std::optional<store::SessionChannels> find_session(store::Database& db, const SessionArgs& sel, int& code) {
+  return chosen_session(store::find_audio_session(db, sel.get()), sel, "audio", sel.f.json, code);
 }
 
 // The diagnostics as they come, each at its message (messages.id).
@@ -134,7 +113,7 @@ store::Table streams_table(const std::vector<audio::Stream>& streams, uint64_t b
 // --- audio ------------------------------------------------------------------
 
 struct ListArgs {
-  Selection sel;
+  SessionArgs sel;
   int64_t limit = 50;
 };
 
@@ -181,7 +160,7 @@ int run_list(const ListArgs& a) {
 // --- audio export -------------------------------------------------------------
 
 struct ExportArgs {
-  Selection sel;
+  SessionArgs sel;
   std::string out;
 };
 
@@ -298,7 +277,7 @@ int run_export(const ExportArgs& a) {
 void register_audio(CLI::App& app) {
   auto list = std::make_shared<ListArgs>();
   auto* cmd = app.add_subcommand("audio", "Playback and record streams: format, mode, underruns, gaps, latency");
-  list->sel.add(cmd);
+  list->sel.add(cmd, "playback or record");
   cmd->add_option("-l,--limit", list->limit, "List at most this many diagnostics (default 50; -1: all)");
   cmd->footer(
       "Runs the session's playback, record and main messages again: each stream's\n"
@@ -318,7 +297,7 @@ void register_audio(CLI::App& app) {
 
   auto ex = std::make_shared<ExportArgs>();
   auto* exp = cmd->add_subcommand("export", "Each playback and record stream as a WAV file");
-  ex->sel.add(exp);
+  ex->sel.add(exp, "playback or record");
   exp->add_option("-o,--out", ex->out, "Directory to write into (made if missing)")->required();
   exp->footer(
       "Writes playback-CHANNEL.wav and record-CHANNEL.wav (16-bit PCM at the stream's\n"

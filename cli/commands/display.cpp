@@ -19,7 +19,6 @@
 #include "cli/filters.hpp"
 #include "cli/output.hpp"
 #include "store/display_replay.hpp"
-#include "store/image_rows.hpp"
 #include "util/png.hpp"
 
 namespace sc::cli {
@@ -28,29 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-struct Selection {
-  Filters f;
-  std::optional<int64_t> channel;
-  void add(CLI::App* cmd) {
-    f.add_common(cmd);
-    cmd->add_option("--channel", channel, "Only this display channel (channels.id)");
-  }
-  store::SessionSelection get() const { return {f.capture, f.session, channel}; }
-};
-
-// Opens the store and finds the session, or prints why not and gives the exit code.
-std::optional<store::SessionChannels> find_session(store::Database& db, const Selection& sel, bool quiet, int& code) {
-  auto found = store::find_display_session(db, sel.get());
-  if (!found) {
-    std::cerr << "spice-capture: " << found.error().message << '\n';
-    code = kExitUsage;
-    return std::nullopt;
-  }
-  if (found->sessions_matching > 1 && !sel.f.session && !sel.channel && !quiet) {
-    std::cerr << "note: " << found->sessions_matching << " sessions have display channels; using session "
-              << found->session_id << " (choose with --session)\n";
-  }
-  return std::move(found).value();
+std::optional<store::SessionChannels> find_session(store::Database& db, const SessionArgs& sel, bool quiet, int& code) {
+  return chosen_session(store::find_display_session(db, sel.get()), sel, "display", quiet, code);
 }
 
 // Counts what went wrong during a replay, for the summary.
@@ -70,12 +48,10 @@ class ProblemTally : public display::DisplayListener {
   }
 };
 
-double seconds(uint64_t ts, uint64_t base) { return ts >= base ? static_cast<double>(ts - base) / 1e9 : 0.0; }
-
 // --- render ----------------------------------------------------------------
 
 struct RenderArgs {
-  Selection sel;
+  SessionArgs sel;
   std::string out = "render.png";
   std::optional<double> at;
   std::optional<int64_t> after_message;
@@ -315,7 +291,7 @@ int run_render(const RenderArgs& a) {
 void register_render(CLI::App& app) {
   auto a = std::make_shared<RenderArgs>();
   auto* cmd = app.add_subcommand("render", "The screen of a session at a moment, as PNG");
-  a->sel.add(cmd);
+  a->sel.add(cmd, "display");
   cmd->add_option("-o,--out", a->out, "PNG file to write (with --every: a directory)")->capture_default_str();
   auto* at = cmd->add_option("--at", a->at, "Seconds from the capture's start (the `time` column of other commands)");
   auto* after = cmd->add_option("--after-message", a->after_message, "Right after this message (messages.id)");
@@ -353,7 +329,7 @@ namespace {
 // --- images ----------------------------------------------------------------
 
 struct ImagesArgs {
-  Selection sel;
+  SessionArgs sel;
   std::string type;
   bool failed = false;
   std::string export_dir;
@@ -398,7 +374,7 @@ class ImageLister : public display::DisplayListener {
                             Cell{static_cast<int64_t>(i.decoded_bytes)},
                             Cell{std::string(display::cache_op_name(i.cache))}, Cell{int64_t{i.lossy}},
                             Cell{int64_t{i.references}},
-                            Cell{std::string(store::image_status_name(store::image_status(i)))},
+                            Cell{std::string(display::image_status_name(display::image_status(i)))},
                             i.fault ? Cell{i.fault->code + ": " + i.fault->text} : Cell{}});
     }
     ++listed;
@@ -446,7 +422,7 @@ int run_images(const ImagesArgs& a) {
 // --- streams ---------------------------------------------------------------
 
 struct StreamsArgs {
-  Selection sel;
+  SessionArgs sel;
   std::string export_dir;
 };
 
@@ -605,7 +581,7 @@ int run_streams(const StreamsArgs& a) {
 void register_images(CLI::App& app) {
   auto a = std::make_shared<ImagesArgs>();
   auto* cmd = app.add_subcommand("images", "Every image the display channels carried: codec, sizes, caches, decoding");
-  a->sel.add(cmd);
+  a->sel.add(cmd, "display");
   cmd->add_option("--image-type", a->type, "Only this type: bitmap, quic, lz_rgb, glz_rgb, lz_plt, zlib_glz_rgb, lz4, "
                                            "jpeg, jpeg_alpha, from_cache, from_cache_lossless, surface");
   cmd->add_flag("--failed", a->failed, "Only images that could not be had (bad payloads, cache misses)");
@@ -626,7 +602,7 @@ void register_images(CLI::App& app) {
 void register_streams(CLI::App& app) {
   auto a = std::make_shared<StreamsArgs>();
   auto* cmd = app.add_subcommand("streams", "Video streams of a session: codec, size, frames; export their frames");
-  a->sel.add(cmd);
+  a->sel.add(cmd, "display");
   cmd->add_option("--export", a->export_dir,
                   "Write frames into this directory: MJPEG frames as .jpg files, VP8/VP9 as .ivf, H.264/H.265 as "
                   "raw Annex B streams");

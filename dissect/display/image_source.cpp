@@ -170,6 +170,16 @@ std::string_view cache_op_name(CacheOp op) {
   return kNames[static_cast<size_t>(op)];
 }
 
+ImageStatus image_status(const ImageInfo& info) {
+  if (info.fault) return ImageStatus::Failed;
+  return info.decoded ? ImageStatus::Decoded : ImageStatus::NotDecoded;
+}
+
+std::string_view image_status_name(ImageStatus s) {
+  static constexpr std::array<std::string_view, 3> kNames = {"decoded", "failed", "not_decoded"};
+  return kNames[static_cast<size_t>(s)];
+}
+
 std::string image_type_name(uint8_t type) {
   static const std::map<uint8_t, std::string> kNames = {
       {SPICE_IMAGE_TYPE_BITMAP, "bitmap"},        {SPICE_IMAGE_TYPE_QUIC, "quic"},

@@ -81,6 +81,12 @@ struct ImageInfo {
 };
 std::string image_type_name(uint8_t type);  // "quic", "glz_rgb", "from_cache", ...
 
+// What became of an image: the `images` table's status, the CLI's and the
+// plugin's. NotDecoded: a SURFACE image when surfaces are not drawn.
+enum class ImageStatus : uint8_t { Decoded, Failed, NotDecoded };
+ImageStatus image_status(const ImageInfo& info);
+std::string_view image_status_name(ImageStatus s);  // decoded, failed, not_decoded
+
 struct ImageContext {
   PixmapCache& pixmaps;
   PaletteCache& palettes;

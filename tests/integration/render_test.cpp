@@ -31,6 +31,16 @@ json manifest() {
   return json::parse(in, nullptr, false);
 }
 
+// The manifest entry of a case the fixture recorded.
+void recorded_case(const std::string& name, json& out) {
+  const json m = manifest();
+  ASSERT_TRUE(m.is_array()) << "no manifest in " << sessions_dir();
+  for (const auto& e : m) {
+    if (e["name"] == name) out = e;
+  }
+  ASSERT_FALSE(out.is_null()) << name << " was not recorded (see the fixture's output)";
+}
+
 // The cases of make_display_sessions.py (tests are listed before the fixture runs,
 // so the names cannot come from its manifest).
 const std::vector<std::string> kCases = {
@@ -59,13 +69,8 @@ void expect_occurred(const std::string& db, const json& expect, const std::strin
 class Render : public testing::TestWithParam<std::string> {};
 
 TEST_P(Render, MatchesTheClientsPicture) {
-  const json m = manifest();
-  ASSERT_TRUE(m.is_array()) << "no manifest in " << sessions_dir();
   json c;
-  for (const auto& e : m) {
-    if (e["name"] == GetParam()) c = e;
-  }
-  ASSERT_FALSE(c.is_null()) << GetParam() << " was not recorded (see the fixture's output)";
+  ASSERT_NO_FATAL_FAILURE(recorded_case(GetParam(), c));
   const auto work = temp_dir("render-" + GetParam());
   const std::string db = (work / "s.db").string();
   auto imported = run(spice_capture() + " import " + c["pcap"].get<std::string>() + " -q --images --db " + db);
@@ -188,13 +193,8 @@ bool same_rgb(const util::Picture& shot, const image::Pixels& screen) {
 }
 
 TEST_P(MidSession, EveryPictureTheClientShowedIsARenderOfItsMoment) {
-  const json m = manifest();
-  ASSERT_TRUE(m.is_array()) << "no manifest in " << sessions_dir();
   json c;
-  for (const auto& e : m) {
-    if (e["name"] == GetParam()) c = e;
-  }
-  ASSERT_FALSE(c.is_null()) << GetParam() << " was not recorded (see the fixture's output)";
+  ASSERT_NO_FATAL_FAILURE(recorded_case(GetParam(), c));
   std::ifstream index(c["shots"].get<std::string>());
   const json shots_json = json::parse(index, nullptr, false);
   ASSERT_TRUE(shots_json.is_array() && !shots_json.empty()) << c["shots"];

@@ -75,6 +75,19 @@ MIDSESSION_CASES = [
 ]
 
 
+def record(name, stem, client_args, server, failed):
+    """One make_capture.py run into STEM.pcap / STEM.json; False (name added to
+    `failed`, its last line of output on stderr) when it failed."""
+    cmd = [sys.executable, os.path.join(HERE, 'make_capture.py'), '--out', stem + '.pcap',
+           '--meta', stem + '.json'] + client_args + ['--server', 'cmd', '--server-cmd', server]
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
+    if r.returncode != 0:
+        failed.append(name)
+        sys.stderr.write('%s: %s\n' % (name, (r.stderr or r.stdout).strip().splitlines()[-1:]))
+        return False
+    return True
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--out', required=True)
@@ -96,13 +109,8 @@ def main(argv):
         stem = os.path.join(args.out, name)
         server = (QEMU + ',' + opts) if kind == 'qemu' else \
             '%s serve --addr 127.0.0.1 --port {port} --seed 7 %s' % (shlex.quote(args.spice_capture), opts)
-        cmd = [sys.executable, os.path.join(HERE, 'make_capture.py'), '--out', stem + '.pcap',
-               '--meta', stem + '.json', '--clients', 'dump', '--screen-dump', screen_dump,
-               '--duration', str(seconds), '--server', 'cmd', '--server-cmd', server]
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
-        if r.returncode != 0:
-            failed.append(name)
-            sys.stderr.write('%s: %s\n' % (name, (r.stderr or r.stdout).strip().splitlines()[-1:]))
+        client_args = ['--clients', 'dump', '--screen-dump', screen_dump, '--duration', str(seconds)]
+        if not record(name, stem, client_args, server, failed):
             continue
         manifest[name] = {'name': name, 'pcap': stem + '.pcap', 'shots': stem + '.dumps/shots.json',
                           'expect': expect, 'server': server}
@@ -118,13 +126,8 @@ def main(argv):
                 shlex.quote(args.spice_capture), opts, shlex.quote(stem + '.expected.ppm'))
         # Our server's cases add a GLib client that stays 3 s: its session sees the
         # workload to its end (spicy-screenshot leaves at its first mark).
-        clients = ['--clients', 'screenshot'] if kind == 'qemu' else ['--clients', 'screenshot,glib', '--duration', '3']
-        cmd = [sys.executable, os.path.join(HERE, 'make_capture.py'), '--out', stem + '.pcap',
-               '--meta', stem + '.json'] + clients + ['--server', 'cmd', '--server-cmd', server]
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
-        if r.returncode != 0:
-            failed.append(name)
-            sys.stderr.write('%s: %s\n' % (name, (r.stderr or r.stdout).strip().splitlines()[-1:]))
+        client_args = ['--clients', 'screenshot'] if kind == 'qemu' else ['--clients', 'screenshot,glib', '--duration', '3']
+        if not record(name, stem, client_args, server, failed):
             continue
         manifest[name] = {'name': name, 'pcap': stem + '.pcap', 'shot': stem + '.shot.ppm',
                           'expect': expect, 'lossy': lossy, 'server': server,
